@@ -1,0 +1,53 @@
+"""zoo: a plugin-registry model zoo of variational autoencoders in JAX and Flax NNX.
+
+Importing ``zoo`` is cheap: JAX and Flax are imported only when a model is built or loaded.
+"""
+
+from zoo.api import (
+    create,
+    get_variant,
+    list_models,
+    list_pretrained,
+    list_variants,
+    load,
+    save,
+    zoo_version,
+)
+from zoo.config import Config, ImageModelConfig
+from zoo.errors import (
+    ConfigError,
+    CorruptWeightsError,
+    NameConflictError,
+    PluginError,
+    UnknownNameError,
+    WeightsMismatchError,
+    ZooError,
+)
+from zoo.hookspecs import PLUGIN_API_VERSION, hookimpl
+from zoo.registry import PretrainedSpec, VariantSpec
+
+__version__ = zoo_version()
+
+__all__ = [
+    "PLUGIN_API_VERSION",
+    "Config",
+    "ConfigError",
+    "CorruptWeightsError",
+    "ImageModelConfig",
+    "NameConflictError",
+    "PluginError",
+    "PretrainedSpec",
+    "UnknownNameError",
+    "VariantSpec",
+    "WeightsMismatchError",
+    "ZooError",
+    "__version__",
+    "create",
+    "get_variant",
+    "hookimpl",
+    "list_models",
+    "list_pretrained",
+    "list_variants",
+    "load",
+    "save",
+]

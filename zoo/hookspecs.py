@@ -1,0 +1,41 @@
+"""The hooks a zoo plugin may implement (pluggy, project name ``"zoo"``).
+
+Hooks use the register-callback style: the core hands the plugin a ``register`` function and the
+plugin calls it once per thing it provides. The core validates and de-duplicates what it gets, so
+one faulty plugin never corrupts the registry of the others.
+
+A plugin is any module or object with functions decorated by :data:`hookimpl`, exposed through an
+entry point in group ``"zoo"``::
+
+    [project.entry-points.zoo]
+    my-variant = "my_package.plugin"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from zoo.registry import PretrainedSpec, VariantSpec
+
+__all__ = ["PLUGIN_API_VERSION", "hookimpl", "hookspec"]
+
+#: The plugin API version this core speaks. A plugin may declare ``ZOO_PLUGIN_API = <int>``; one
+#: built for a different version is refused with a message naming both.
+PLUGIN_API_VERSION = 1
+
+hookspec = pluggy.HookspecMarker("zoo")
+hookimpl = pluggy.HookimplMarker("zoo")
+
+
+@hookspec
+def zoo_register_variants(register: Callable[[VariantSpec], None]) -> None:
+    """Call ``register(VariantSpec(...))`` once for each model variant the plugin provides."""
+
+
+@hookspec
+def zoo_register_pretrained(register: Callable[[PretrainedSpec], None]) -> None:
+    """Call ``register(PretrainedSpec(...))`` once for each pretrained model the plugin ships."""

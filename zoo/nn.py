@@ -1,0 +1,232 @@
+"""Building blocks shared by the variants (and free for third-party plugins to reuse).
+
+Images are NHWC: [B, H, W, C]. Decoders return logits (no activation on the output layer); the
+caller applies the sigmoid. CNN decoders upsample with a 3x3 convolution followed by a
+depth-to-space rearrangement (pixel shuffle), which XLA runs much faster on CPU than a transposed
+convolution.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+__all__ = [
+    "ConvDecoder",
+    "ConvEncoder",
+    "ImageDecoder",
+    "ImageEncoder",
+    "MLP",
+    "activation",
+    "check_images",
+    "depth_to_space",
+    "noise_key",
+    "traversal_codes",
+]
+
+_ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
+    "relu": jax.nn.relu,
+    "gelu": jax.nn.gelu,
+    "silu": jax.nn.silu,
+    "elu": jax.nn.elu,
+    "leaky_relu": jax.nn.leaky_relu,
+    "tanh": jnp.tanh,
+}
+
+
+def activation(name: str) -> Callable[[jax.Array], jax.Array]:
+    """The activation function called ``name`` (see ``zoo.config.Activation``)."""
+    try:
+        return _ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown activation {name!r}; choose from {sorted(_ACTIVATIONS)}") from None
+
+
+def depth_to_space(x: jax.Array, factor: int) -> jax.Array:
+    """Pixel shuffle: [B, H, W, C * f * f] -> [B, H * f, W * f, C]."""
+    b, h, w, c = x.shape
+    if c % (factor * factor):
+        raise ValueError(f"depth_to_space: {c} channels not divisible by {factor}^2")
+    out_c = c // (factor * factor)
+    x = x.reshape(b, h, w, factor, factor, out_c)
+    x = x.transpose(0, 1, 3, 2, 4, 5)
+    return x.reshape(b, h * factor, w * factor, out_c)
+
+
+class MLP(nnx.Module):
+    """Dense layers with an activation between them (none after the last). [B, in] -> [B, out]."""
+
+    def __init__(
+        self, in_features: int, hidden: Sequence[int], out_features: int, act: str, *,
+        rngs: nnx.Rngs,
+    ) -> None:
+        sizes = [in_features, *hidden, out_features]
+        self.layers = nnx.List(
+            [nnx.Linear(a, b, rngs=rngs) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+        )
+        self.act_name = act
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        act = activation(self.act_name)
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if i < len(self.layers) - 1:
+                x = act(x)
+        return x
+
+
+class ConvEncoder(nnx.Module):
+    """Stride-2 4x4 convolutions, one per entry of ``hidden``: [B, H, W, C] -> [B, H/2^n, W/2^n,
+    hidden[-1]], activation after each."""
+
+    def __init__(self, in_channels: int, hidden: Sequence[int], act: str, *, rngs: nnx.Rngs):
+        chans = [in_channels, *hidden]
+        self.convs = nnx.List(
+            [
+                nnx.Conv(a, b, kernel_size=(4, 4), strides=(2, 2), padding="SAME", rngs=rngs)
+                for a, b in zip(chans[:-1], chans[1:], strict=True)
+            ]
+        )
+        self.act_name = act
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        act = activation(self.act_name)
+        for conv in self.convs:
+            x = act(conv(x))
+        return x
+
+
+class ConvDecoder(nnx.Module):
+    """Mirror of :class:`ConvEncoder`: per stage a 3x3 conv then a 2x pixel shuffle, then a 3x3
+    conv to ``out_channels`` logits. [B, h, w, in_channels] -> [B, h*2^n, w*2^n, out_channels]."""
+
+    def __init__(
+        self, in_channels: int, hidden: Sequence[int], out_channels: int, act: str, *,
+        rngs: nnx.Rngs,
+    ) -> None:
+        stages = list(reversed(hidden))
+        chans = [in_channels, *stages]
+        self.ups = nnx.List(
+            [
+                nnx.Conv(a, 4 * b, kernel_size=(3, 3), padding="SAME", rngs=rngs)
+                for a, b in zip(chans[:-1], chans[1:], strict=True)
+            ]
+        )
+        self.out = nnx.Conv(chans[-1], out_channels, kernel_size=(3, 3), padding="SAME", rngs=rngs)
+        self.act_name = act
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        act = activation(self.act_name)
+        for up in self.ups:
+            x = act(depth_to_space(up(x), 2))
+        return self.out(x)
+
+
+class ImageEncoder(nnx.Module):
+    """Image (plus an optional conditioning vector) -> a feature vector [B, out_features].
+
+    ``architecture="mlp"`` flattens the image and concatenates ``cond`` before the MLP;
+    ``"cnn"`` runs :class:`ConvEncoder`, flattens, concatenates ``cond`` and applies a linear head.
+    """
+
+    def __init__(
+        self, image_shape: tuple[int, int, int], architecture: str, hidden: Sequence[int],
+        out_features: int, act: str, *, cond_features: int = 0, rngs: nnx.Rngs,
+    ) -> None:
+        h, w, c = image_shape
+        self.architecture = architecture
+        self.act_name = act
+        if architecture == "mlp":
+            self.conv = None
+            self.head = MLP(h * w * c + cond_features, hidden, out_features, act, rngs=rngs)
+        elif architecture == "cnn":
+            self.conv = ConvEncoder(c, hidden, act, rngs=rngs)
+            factor = 2 ** len(hidden)
+            flat = (h // factor) * (w // factor) * hidden[-1]
+            self.head = MLP(flat + cond_features, (), out_features, act, rngs=rngs)
+        else:
+            raise ValueError(f"unknown architecture {architecture!r}; use 'mlp' or 'cnn'")
+
+    def __call__(self, x: jax.Array, cond: jax.Array | None = None) -> jax.Array:
+        if self.conv is not None:
+            x = self.conv(x)
+        x = x.reshape(x.shape[0], -1)
+        if cond is not None:
+            x = jnp.concatenate([x, cond.astype(x.dtype)], axis=-1)
+        return self.head(x)
+
+
+class ImageDecoder(nnx.Module):
+    """Vector [B, in_features] -> image logits [B, H, W, C] (no output activation).
+
+    ``"mlp"``: dense layers ``reversed(hidden)`` then a linear map to H*W*C.
+    ``"cnn"``: a linear map to the smallest feature grid, then :class:`ConvDecoder`.
+    """
+
+    def __init__(
+        self, in_features: int, image_shape: tuple[int, int, int], architecture: str,
+        hidden: Sequence[int], act: str, *, rngs: nnx.Rngs,
+    ) -> None:
+        h, w, c = image_shape
+        self.image_shape = (h, w, c)
+        self.act_name = act
+        if architecture == "mlp":
+            self.mlp = MLP(in_features, list(reversed(hidden)), h * w * c, act, rngs=rngs)
+            self.proj = None
+            self.conv = None
+        elif architecture == "cnn":
+            factor = 2 ** len(hidden)
+            self.grid = (h // factor, w // factor, hidden[-1])
+            self.mlp = None
+            self.proj = nnx.Linear(in_features, self.grid[0] * self.grid[1] * self.grid[2],
+                                   rngs=rngs)
+            self.conv = ConvDecoder(hidden[-1], hidden, c, act, rngs=rngs)
+        else:
+            raise ValueError(f"unknown architecture {architecture!r}; use 'mlp' or 'cnn'")
+
+    def __call__(self, z: jax.Array) -> jax.Array:
+        if self.mlp is not None:
+            return self.mlp(z).reshape(z.shape[0], *self.image_shape)
+        x = activation(self.act_name)(self.proj(z))
+        return self.conv(x.reshape(z.shape[0], *self.grid))
+
+
+def noise_key(rngs: nnx.Rngs | jax.Array | None, stream: str = "noise") -> jax.Array | None:
+    """A fresh PRNG key from ``rngs``: an ``nnx.Rngs`` (its ``stream``, else ``default``), a raw
+    key (used as is) or ``None`` (returns ``None``: the caller runs deterministically)."""
+    if rngs is None:
+        return None
+    if isinstance(rngs, nnx.Rngs):
+        return rngs[stream]() if stream in rngs else rngs.default()
+    return rngs
+
+
+def check_images(x: jax.Array, image_shape: tuple[int, int, int], who: str) -> None:
+    """Raise ``ValueError`` unless ``x`` is [B, *image_shape] (static check, jit-safe)."""
+    if x.ndim != 4 or tuple(x.shape[1:]) != tuple(image_shape):
+        raise ValueError(
+            f"{who}: expected images of shape [batch, {', '.join(map(str, image_shape))}] "
+            f"(NHWC), got {tuple(x.shape)}; resize the data or build the model with matching "
+            "height/width/channels"
+        )
+
+
+def traversal_codes(base: jax.Array, dims: Sequence[int], values: jax.Array) -> jax.Array:
+    """Latent traversal grid without mutating ``base``.
+
+    Args:
+        base: one latent code [D].
+        dims: the latent dimensions to vary, length R.
+        values: the values each varied dimension takes, [V].
+    Returns:
+        [R, V, D]: row r is ``base`` with dimension ``dims[r]`` set to each of ``values``.
+    """
+    values = jnp.asarray(values, base.dtype)
+    rows = [
+        jnp.broadcast_to(base, (values.shape[0], base.shape[0])).at[:, d].set(values)
+        for d in dims
+    ]
+    return jnp.stack(rows)
