@@ -17,6 +17,7 @@ from zoo.config import Config, ImageModelConfig
 from zoo.errors import (
     ConfigError,
     CorruptWeightsError,
+    InputError,
     NameConflictError,
     PluginError,
     UnknownNameError,
@@ -34,6 +35,7 @@ __all__ = [
     "ConfigError",
     "CorruptWeightsError",
     "ImageModelConfig",
+    "InputError",
     "NameConflictError",
     "PluginError",
     "PretrainedSpec",

@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "CorruptWeightsError",
+    "InputError",
     "NameConflictError",
     "PluginError",
     "UnknownNameError",
@@ -46,3 +47,7 @@ class WeightsMismatchError(ZooError):
 
 class CorruptWeightsError(ZooError):
     """A weights or config file that is truncated, corrupted or does not parse."""
+
+
+class InputError(ZooError, ValueError):
+    """Data passed to a model that does not fit it (image shape, labels, dtype)."""

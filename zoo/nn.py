@@ -14,6 +14,8 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from zoo.errors import InputError
+
 __all__ = [
     "ConvDecoder",
     "ConvEncoder",
@@ -205,9 +207,9 @@ def noise_key(rngs: nnx.Rngs | jax.Array | None, stream: str = "noise") -> jax.A
 
 
 def check_images(x: jax.Array, image_shape: tuple[int, int, int], who: str) -> None:
-    """Raise ``ValueError`` unless ``x`` is [B, *image_shape] (static check, jit-safe)."""
+    """Raise :class:`~zoo.errors.InputError` unless ``x`` is [B, *image_shape] (static check, jit-safe)."""
     if x.ndim != 4 or tuple(x.shape[1:]) != tuple(image_shape):
-        raise ValueError(
+        raise InputError(
             f"{who}: expected images of shape [batch, {', '.join(map(str, image_shape))}] "
             f"(NHWC), got {tuple(x.shape)}; resize the data or build the model with matching "
             "height/width/channels"
