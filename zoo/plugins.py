@@ -93,6 +93,8 @@ class PluginManager:
         info.errors.append(message)
         self.plugins.setdefault(info.name, info)
         if self.strict:
+            if isinstance(exc, PluginError):
+                raise exc
             raise PluginError(message) from exc
         warnings.warn(
             f"{message} (the plugin was skipped; set ZOO_STRICT_PLUGINS=1 to make this an error)",

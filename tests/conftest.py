@@ -1,0 +1,118 @@
+"""Shared fixtures. Tests register plugins explicitly and never rely on what is installed."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import pytest
+from flax import nnx
+from hypothesis import settings
+
+import zoo
+from zoo.config import Config
+from zoo.plugins import PluginManager, use_manager
+
+# JAX compiles on first use, so per-example timings are meaningless: no deadline.
+settings.register_profile("zoo", deadline=None, max_examples=40)
+settings.load_profile("zoo")
+
+FIRST_PARTY_PLUGINS = {
+    "beta-vae": "zoo_beta_vae.plugin",
+    "cvae": "zoo_cvae.plugin",
+    "vqvae": "zoo_vqvae.plugin",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ToyConfig(Config):
+    features: int = 4
+    scale: float = 1.0
+
+
+class ToyModel(nnx.Module):
+    def __init__(self, config: ToyConfig, *, rngs: nnx.Rngs) -> None:
+        self.config = config
+        self.dense = nnx.Linear(config.features, config.features, rngs=rngs)
+        self.stat = nnx.BatchStat(jnp.zeros((config.features,)))
+
+    def __call__(self, x: jax.Array, *, rngs: Any = None) -> dict[str, jax.Array]:
+        logits = self.dense(x)
+        return {"logits": logits, "reconstruction": jax.nn.sigmoid(logits)}
+
+
+def toy_loss(outputs: dict, x: jax.Array, *, config: ToyConfig, step: Any) -> Any:
+    loss = jnp.mean((outputs["reconstruction"] - x) ** 2) * config.scale
+    return loss, {"loss": loss, "reconstruction_loss": loss}
+
+
+def toy_spec(name: str = "toy", **kwargs: Any) -> zoo.VariantSpec:
+    return zoo.VariantSpec(
+        name=name, config_class=ToyConfig, default_config=ToyConfig(),
+        factory=lambda config, *, rngs: ToyModel(config, rngs=rngs), loss=toy_loss, **kwargs,
+    )
+
+
+class ToyPlugin:
+    """An inline plugin registering the given variant names."""
+
+    def __init__(self, *names: str) -> None:
+        self.names = names or ("toy",)
+
+    @zoo.hookimpl
+    def zoo_register_variants(self, register: Any) -> None:
+        for name in self.names:
+            register(toy_spec(name))
+
+
+@pytest.fixture
+def manager() -> Any:
+    """A fresh, strict, empty plugin manager installed as the process-wide one."""
+    with use_manager(PluginManager(strict=True)) as m:
+        yield m
+
+
+@pytest.fixture
+def toy_manager(manager: PluginManager) -> PluginManager:
+    manager.register(ToyPlugin("toy"), name="toy-plugin")
+    return manager
+
+
+@pytest.fixture(scope="session")
+def first_party_manager_obj() -> PluginManager:
+    m = PluginManager(strict=True)
+    for name, module in FIRST_PARTY_PLUGINS.items():
+        m.register(importlib.import_module(module), name=name)
+    return m
+
+
+@pytest.fixture
+def first_party(first_party_manager_obj: PluginManager) -> Any:
+    """The first-party plugins, imported and registered explicitly."""
+    with use_manager(first_party_manager_obj) as m:
+        yield m
+
+
+def _first_party_variants() -> list[str]:
+    m = PluginManager(strict=True)
+    for name, module in FIRST_PARTY_PLUGINS.items():
+        m.register(importlib.import_module(module), name=name)
+    return sorted(m.registry.variants)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``variant_name`` parametrizes over every first-party variant; ``variant_case`` over
+    (variant, architecture) pairs the variant supports."""
+    if "variant_name" in metafunc.fixturenames:
+        metafunc.parametrize("variant_name", _first_party_variants())
+    if "variant_case" in metafunc.fixturenames:
+        cases = [
+            (name, arch)
+            for name in _first_party_variants()
+            for arch in ("mlp", "cnn")
+            if not (name == "vqvae" and arch == "mlp")  # VQ-VAE quantises a spatial grid
+        ]
+        metafunc.parametrize("variant_case", cases, ids=[f"{n}-{a}" for n, a in cases])

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from zoo.cli import main
+
+
+def test_list_info_plugins(toy_manager, capsys) -> None:
+    assert main(["list"]) == 0
+    assert "toy" in capsys.readouterr().out
+    assert main(["list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows == [{"name": "toy", "kind": "variant", "plugin": "toy-plugin",
+                     "description": ""}]
+    assert main(["info", "toy", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["default_config"] == {"features": 4, "scale": 1.0}
+    assert main(["plugins", "--json"]) == 0
+    plugins = json.loads(capsys.readouterr().out)
+    assert plugins[0]["name"] == "toy-plugin" and plugins[0]["variants"] == ["toy"]
+
+
+def test_unknown_name_exits_2_with_message(toy_manager, capsys) -> None:
+    assert main(["info", "tyo"]) == 2
+    assert "Did you mean 'toy'" in capsys.readouterr().err
+
+
+def test_bad_usage_exits_nonzero(toy_manager) -> None:
+    with pytest.raises(SystemExit):
+        main(["frobnicate"])
+
+
+def test_console_script_shows_first_party_plugins_from_their_distributions() -> None:
+    """The installed `zoo` command finds the first-party plugins through entry points."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZOO_")}
+    env["ZOO_STRICT_PLUGINS"] = "1"
+    out = subprocess.run([sys.executable, "-m", "zoo.cli", "plugins", "--json"], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    by_name = {p["name"]: p for p in json.loads(out)}
+    assert by_name["beta-vae"]["distribution"] == "zoo-beta-vae"
+    assert by_name["beta-vae"]["variants"] == ["beta-vae", "beta-vae-capacity"]
+    assert by_name["cvae"]["distribution"] == "zoo-cvae"
+    assert by_name["vqvae"]["distribution"] == "zoo-vqvae"
+    listing = subprocess.run([sys.executable, "-m", "zoo.cli", "list"], env=env,
+                             capture_output=True, text=True, check=True).stdout
+    for name in ("beta-vae", "beta-vae-capacity", "cvae", "vqvae"):
+        assert name in listing
