@@ -99,7 +99,7 @@ def test_config_errors(toy_manager, tmp_path) -> None:
     with pytest.raises(zoo.ZooError, match="format_version 99"):
         zoo.load(out)
     cfg_path.unlink()
-    with pytest.raises(zoo.ZooError, match="config.json is missing"):
+    with pytest.raises(zoo.ZooError, match=r"config\.json is missing"):
         zoo.load(out)
 
 
@@ -116,10 +116,11 @@ def test_load_bad_targets(toy_manager, tmp_path) -> None:
 
 
 def test_save_refuses_untagged_models_and_file_targets(toy_manager, tmp_path) -> None:
-    from .conftest import ToyConfig, ToyModel
     from flax import nnx
 
-    with pytest.raises(zoo.ZooError, match="built by zoo.create"):
+    from .conftest import ToyConfig, ToyModel
+
+    with pytest.raises(zoo.ZooError, match=r"built by zoo\.create"):
         zoo.save(ToyModel(ToyConfig(), rngs=nnx.Rngs(0)), tmp_path / "x")
     (tmp_path / "f").write_text("keep me")
     with pytest.raises(zoo.ZooError, match="not a directory"):

@@ -41,7 +41,7 @@ def _describe(hint: Any) -> str:
 
 
 def _coerce(hint: Any, value: Any, *, from_string: bool) -> Any:
-    """Return ``value`` converted to ``hint``; raise ``TypeError``/``ValueError`` if it cannot be."""
+    """``value`` converted to ``hint``; ``TypeError``/``ValueError`` if it cannot be."""
     origin, args = get_origin(hint), get_args(hint)
     if origin in (Union, types.UnionType):
         if type(None) in args and (

@@ -8,6 +8,7 @@ convolution.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 
 import jax
@@ -44,7 +45,8 @@ def activation(name: str) -> Callable[[jax.Array], jax.Array]:
     try:
         return _ACTIVATIONS[name]
     except KeyError:
-        raise ValueError(f"unknown activation {name!r}; choose from {sorted(_ACTIVATIONS)}") from None
+        choices = sorted(_ACTIVATIONS)
+        raise ValueError(f"unknown activation {name!r}; choose from {choices}") from None
 
 
 def depth_to_space(x: jax.Array, factor: int) -> jax.Array:
@@ -67,7 +69,7 @@ class MLP(nnx.Module):
     ) -> None:
         sizes = [in_features, *hidden, out_features]
         self.layers = nnx.List(
-            [nnx.Linear(a, b, rngs=rngs) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+            [nnx.Linear(a, b, rngs=rngs) for a, b in itertools.pairwise(sizes)]
         )
         self.act_name = act
 
@@ -89,7 +91,7 @@ class ConvEncoder(nnx.Module):
         self.convs = nnx.List(
             [
                 nnx.Conv(a, b, kernel_size=(4, 4), strides=(2, 2), padding="SAME", rngs=rngs)
-                for a, b in zip(chans[:-1], chans[1:], strict=True)
+                for a, b in itertools.pairwise(chans)
             ]
         )
         self.act_name = act
@@ -114,7 +116,7 @@ class ConvDecoder(nnx.Module):
         self.ups = nnx.List(
             [
                 nnx.Conv(a, 4 * b, kernel_size=(3, 3), padding="SAME", rngs=rngs)
-                for a, b in zip(chans[:-1], chans[1:], strict=True)
+                for a, b in itertools.pairwise(chans)
             ]
         )
         self.out = nnx.Conv(chans[-1], out_channels, kernel_size=(3, 3), padding="SAME", rngs=rngs)
@@ -207,7 +209,7 @@ def noise_key(rngs: nnx.Rngs | jax.Array | None, stream: str = "noise") -> jax.A
 
 
 def check_images(x: jax.Array, image_shape: tuple[int, int, int], who: str) -> None:
-    """Raise :class:`~zoo.errors.InputError` unless ``x`` is [B, *image_shape] (static check, jit-safe)."""
+    """Raise :class:`~zoo.errors.InputError` unless ``x`` is [B, *image_shape] (jit-safe)."""
     if x.ndim != 4 or tuple(x.shape[1:]) != tuple(image_shape):
         raise InputError(
             f"{who}: expected images of shape [batch, {', '.join(map(str, image_shape))}] "

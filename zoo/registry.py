@@ -134,7 +134,7 @@ class Registry:
         return spec.plugin if spec is not None else None
 
     def add(self, spec: VariantSpec | PretrainedSpec) -> NameConflictError | None:
-        """Add a validated spec; return the conflict (and drop the name) if another plugin has it."""
+        """Add a validated spec; on a name another plugin has, drop it, return the conflict."""
         name = spec.name
         if name in self.conflicts:
             self.conflicts[name].append(spec.plugin)

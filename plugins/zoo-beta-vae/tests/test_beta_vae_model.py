@@ -10,12 +10,12 @@ import pytest
 from flax import nnx
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import zoo
-from zoo.losses import gaussian_kl
 from zoo_beta_vae.config import BetaVAEConfig
 from zoo_beta_vae.loss import beta_vae_loss
 from zoo_beta_vae.model import BetaVAE
+
+import zoo
+from zoo.losses import gaussian_kl
 
 TINY = BetaVAEConfig(height=8, width=8, hidden_dims=(16,), latent_dim=3)
 
