@@ -51,7 +51,7 @@ def read_safetensors(path: str | os.PathLike[str]) -> dict[str, jax.Array]:
         raise CorruptWeightsError(f"weights file {str(path)!r} does not exist")
     try:
         with safe_open(str(path), framework="flax") as fh:
-            return {key: fh.get_tensor(key) for key in fh}
+            return {key: fh.get_tensor(key) for key in fh.keys()}  # noqa: SIM118
     except (SafetensorError, OSError, ValueError) as exc:
         raise CorruptWeightsError(
             f"weights file {str(path)!r} is truncated or corrupted ({exc}); re-download it or "

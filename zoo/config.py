@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal, Self, Union, get_args, get_origin
 
 from zoo.errors import ConfigError
 
-__all__ = ["Config", "ImageModelConfig", "parse_overrides"]
+__all__ = ["DEFAULT_HIDDEN_DIMS", "Config", "ImageModelConfig", "parse_overrides"]
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
@@ -223,41 +223,56 @@ def parse_overrides(items: Iterable[str]) -> dict[str, str]:
 Activation = Literal["relu", "gelu", "silu", "elu", "leaky_relu", "tanh"]
 
 
+#: Layer sizes used when ``hidden_dims`` is None: MLP widths, or CNN channels per stride-2 stage.
+DEFAULT_HIDDEN_DIMS: dict[str, tuple[int, ...]] = {"mlp": (512, 256), "cnn": (32, 64)}
+
+
 @dataclasses.dataclass(frozen=True)
 class ImageModelConfig(Config):
     """Fields every image model in the zoo shares.
 
     ``hidden_dims`` are layer widths for ``architecture="mlp"`` and the channel count of each
     stride-2 stage for ``architecture="cnn"`` (so a CNN needs height and width divisible by
-    ``2 ** len(hidden_dims)``).
+    ``2 ** len(hidden_dims)``). ``None`` picks the architecture's default
+    (:data:`DEFAULT_HIDDEN_DIMS`); read the resolved sizes from :attr:`hidden`.
     """
 
     height: int = 28
     width: int = 28
     channels: int = 1
     architecture: Literal["mlp", "cnn"] = "mlp"
-    hidden_dims: tuple[int, ...] = (512, 256)
+    hidden_dims: tuple[int, ...] | None = None
     activation: Activation = "relu"
     reconstruction_loss: Literal["bernoulli", "mse"] = "bernoulli"
 
     def validate(self) -> None:
         super().validate()
-        for name in ("height", "width", "channels"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{type(self).__name__}.{name} must be >= 1")
-        if not self.hidden_dims or any(h < 1 for h in self.hidden_dims):
+        name = type(self).__name__
+        for field in ("height", "width", "channels"):
+            if getattr(self, field) < 1:
+                raise ConfigError(f"{name}.{field} must be >= 1")
+        if self.hidden_dims is not None and (
+            not self.hidden_dims or any(h < 1 for h in self.hidden_dims)
+        ):
             raise ConfigError(
-                f"{type(self).__name__}.hidden_dims must be a non-empty list of positive "
-                f"sizes, got {self.hidden_dims!r}"
+                f"{name}.hidden_dims must be a non-empty list of positive sizes (or none for "
+                f"the architecture's default), got {self.hidden_dims!r}"
             )
         if self.architecture == "cnn":
-            factor = 2 ** len(self.hidden_dims)
+            factor = 2 ** len(self.hidden)
             if self.height % factor or self.width % factor:
                 raise ConfigError(
-                    f"{type(self).__name__}: architecture='cnn' with {len(self.hidden_dims)} "
-                    f"stride-2 stages needs height and width divisible by {factor}, got "
+                    f"{name}: architecture='cnn' with {len(self.hidden)} stride-2 stages "
+                    f"needs height and width divisible by {factor}, got "
                     f"{self.height}x{self.width}; use fewer hidden_dims or resize the images"
                 )
+
+    @property
+    def hidden(self) -> tuple[int, ...]:
+        """The layer sizes in use: ``hidden_dims``, or the architecture's default."""
+        if self.hidden_dims is not None:
+            return self.hidden_dims
+        return DEFAULT_HIDDEN_DIMS[self.architecture]
 
     @property
     def image_shape(self) -> tuple[int, int, int]:

@@ -18,6 +18,7 @@ __all__ = [
     "capacity_term",
     "codebook_loss",
     "commitment_loss",
+    "gaussian_elbo_terms",
     "gaussian_kl",
     "linear_schedule",
     "reconstruction_nll",
@@ -76,6 +77,25 @@ def reconstruction_nll(
     else:
         raise ValueError(f"unknown reconstruction loss {kind!r}; use 'bernoulli' or 'mse'")
     return per_element.reshape(per_element.shape[0], -1).sum(axis=-1)
+
+
+def gaussian_elbo_terms(
+    outputs: dict[str, jax.Array], x: jax.Array, kind: Literal["bernoulli", "mse"]
+) -> tuple[jax.Array, jax.Array]:
+    """The two ELBO terms of a Gaussian-posterior VAE, reduced the zoo's way.
+
+    Args:
+        outputs: model outputs with ``logits`` [B, H, W, C], ``mean`` and ``logvar`` [B, D].
+        x: images [B, H, W, C] in [0, 1].
+        kind: reconstruction likelihood, see :func:`reconstruction_nll`.
+    Returns:
+        (reconstruction loss summed over pixels and averaged over the batch, scalar;
+        KL per latent dimension averaged over the batch, [D]). Their sum, with the KL summed over
+        dimensions, is the negative ELBO in nats per image for a Bernoulli likelihood.
+    """
+    rec = reconstruction_nll(outputs["logits"], x, kind).mean()
+    kl_per_dim = gaussian_kl(outputs["mean"], outputs["logvar"]).mean(axis=0)
+    return rec, kl_per_dim
 
 
 def linear_schedule(

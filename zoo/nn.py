@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import nnx
 
 from zoo.errors import InputError
@@ -25,6 +27,7 @@ __all__ = [
     "MLP",
     "activation",
     "check_images",
+    "check_labels",
     "depth_to_space",
     "noise_key",
     "traversal_codes",
@@ -216,6 +219,45 @@ def check_images(x: jax.Array, image_shape: tuple[int, int, int], who: str) -> N
             f"(NHWC), got {tuple(x.shape)}; resize the data or build the model with matching "
             "height/width/channels"
         )
+
+
+def check_labels(labels: Any, batch: int, num_classes: int, who: str) -> jax.Array:
+    """Return ``labels`` as an integer array [batch], or raise :class:`InputError`.
+
+    Dtype and shape are checked always (they are static); the range ``[0, num_classes)`` only
+    when the values are concrete, i.e. not while being traced by ``jit``.
+    """
+    expected = f"integer class labels of shape [{batch}] with values in [0, {num_classes})"
+    if labels is None:
+        raise InputError(f"{who}: labels are required; pass {expected}")
+    traced = isinstance(labels, jax.core.Tracer)
+    if not traced:
+        try:
+            labels = np.asarray(labels)
+        except (TypeError, ValueError, OverflowError):
+            raise InputError(
+                f"{who}: expected {expected}, got an object of type {type(labels).__name__}"
+            ) from None
+    if not jnp.issubdtype(labels.dtype, jnp.integer):
+        raise InputError(
+            f"{who}: labels must have an integer dtype, got {labels.dtype}; pass {expected} "
+            "(e.g. labels.astype(jnp.int32) if they are whole numbers)"
+        )
+    if labels.ndim != 1 or labels.shape[0] != batch:
+        raise InputError(
+            f"{who}: labels must have shape [{batch}] (one label per example of the batch), "
+            f"got {tuple(labels.shape)}"
+        )
+    if traced:
+        return labels
+    bad = labels[(labels < 0) | (labels >= num_classes)]
+    if bad.size:
+        shown = ", ".join(str(v) for v in np.unique(bad)[:5])
+        raise InputError(
+            f"{who}: label values must be in [0, {num_classes}) (num_classes={num_classes}), "
+            f"got out-of-range value(s) {shown}"
+        )
+    return jnp.asarray(labels, jnp.int32)
 
 
 def traversal_codes(base: jax.Array, dims: Sequence[int], values: jax.Array) -> jax.Array:

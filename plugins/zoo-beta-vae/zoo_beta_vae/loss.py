@@ -10,9 +10,8 @@ import jax.numpy as jnp
 from zoo.losses import (
     capacity_schedule,
     capacity_term,
-    gaussian_kl,
+    gaussian_elbo_terms,
     linear_schedule,
-    reconstruction_nll,
 )
 from zoo_beta_vae.config import BetaVAEConfig
 
@@ -29,8 +28,7 @@ def beta_vae_loss(
     Metrics: ``loss``, ``reconstruction_loss``, ``kl_loss``, ``negative_elbo``, ``kl_per_dim`` [D]
     and either ``beta`` or ``capacity_loss`` and ``current_capacity``.
     """
-    rec = reconstruction_nll(outputs["logits"], x, config.reconstruction_loss).mean()
-    kl_per_dim = gaussian_kl(outputs["mean"], outputs["logvar"]).mean(axis=0)
+    rec, kl_per_dim = gaussian_elbo_terms(outputs, x, config.reconstruction_loss)
     kl = kl_per_dim.sum()
     metrics = {
         "reconstruction_loss": rec,

@@ -17,11 +17,11 @@ class BetaVAE(nnx.Module):
         self.config = config
         c = config
         self.encoder = ImageEncoder(
-            c.image_shape, c.architecture, c.hidden_dims, 2 * c.latent_dim, c.activation,
+            c.image_shape, c.architecture, c.hidden, 2 * c.latent_dim, c.activation,
             rngs=rngs,
         )
         self.decoder = ImageDecoder(
-            c.latent_dim, c.image_shape, c.architecture, c.hidden_dims, c.activation, rngs=rngs
+            c.latent_dim, c.image_shape, c.architecture, c.hidden, c.activation, rngs=rngs
         )
 
     def encode(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:

@@ -1,0 +1,1 @@
+"""Conditional VAE variant for zoo. The entry point is :mod:`zoo_cvae.plugin`."""
