@@ -1,6 +1,6 @@
 """Training-step throughput of every installed variant (Adam, jitted), printed as a table.
 
-    python benchmarks/bench_step.py [--batch 128] [--steps 30] [name=key=value ...]
+    python benchmarks/bench_step.py [--batch 128] [--steps 30] [--variants a,b] [key=value ...]
 
 Times ``--steps`` steps after two warm-up steps on random 28x28x1 images; reports images/s.
 Compare numbers measured in one run only: machines are shared and noisy.
@@ -55,14 +55,18 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--variants", default="", help="comma list; default: all")
-    parser.add_argument("--arch", default="", help="override architecture (mlp/cnn) where valid")
+    parser.add_argument("overrides", nargs="*", help="config overrides, e.g. use_ema=false")
     args = parser.parse_args()
+    from zoo.config import parse_overrides
+
+    raw = parse_overrides(args.overrides)
     names = args.variants.split(",") if args.variants else zoo.list_variants()
     print(f"jax {jax.__version__} on {jax.devices()[0].platform}, batch {args.batch}")
     print(f"{'variant':<20} {'arch':<5} {'params':>10} {'images/s':>10}")
     for name in names:
-        overrides = {"architecture": args.arch} if args.arch else {}
         try:
+            config = zoo.get_variant(name).default_config.replace_from_strings(raw)
+            overrides = {k: getattr(config, k) for k in raw}
             ips, params = bench(name, args.batch, args.steps, overrides)
         except zoo.ConfigError as exc:
             print(f"{name:<20} skipped: {exc}")

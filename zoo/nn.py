@@ -108,13 +108,17 @@ class ConvEncoder(nnx.Module):
 
 class ConvDecoder(nnx.Module):
     """Mirror of :class:`ConvEncoder`: per stage a 3x3 conv then a 2x pixel shuffle, then a 3x3
-    conv to ``out_channels`` logits. [B, h, w, in_channels] -> [B, h*2^n, w*2^n, out_channels]."""
+    conv to ``out_channels`` logits. [B, h, w, in_channels] -> [B, h*2^n, w*2^n, out_channels].
+
+    Stage widths mirror the encoder's feature maps at each resolution (``hidden[-2], ...,
+    hidden[0]``, then ``hidden[0] // 2`` at full resolution), so the decoder costs about what the
+    encoder does instead of carrying the widest channel count up to full resolution."""
 
     def __init__(
         self, in_channels: int, hidden: Sequence[int], out_channels: int, act: str, *,
         rngs: nnx.Rngs,
     ) -> None:
-        stages = list(reversed(hidden))
+        stages = [*reversed(hidden[:-1]), max(hidden[0] // 2, 1)]
         chans = [in_channels, *stages]
         self.ups = nnx.List(
             [
