@@ -14,6 +14,7 @@ from zoo.api import (
     zoo_version,
 )
 from zoo.config import Config, ImageModelConfig
+from zoo.data import DatasetError, get_dataset, list_datasets, load_dataset
 from zoo.errors import (
     ConfigError,
     CorruptWeightsError,
@@ -25,7 +26,7 @@ from zoo.errors import (
     ZooError,
 )
 from zoo.hookspecs import PLUGIN_API_VERSION, hookimpl
-from zoo.registry import PretrainedSpec, VariantSpec
+from zoo.registry import DatasetSpec, PretrainedSpec, VariantSpec
 
 __version__ = zoo_version()
 
@@ -34,6 +35,8 @@ __all__ = [
     "Config",
     "ConfigError",
     "CorruptWeightsError",
+    "DatasetError",
+    "DatasetSpec",
     "ImageModelConfig",
     "InputError",
     "NameConflictError",
@@ -45,11 +48,14 @@ __all__ = [
     "ZooError",
     "__version__",
     "create",
+    "get_dataset",
     "get_variant",
     "hookimpl",
+    "list_datasets",
     "list_models",
     "list_pretrained",
     "list_variants",
     "load",
+    "load_dataset",
     "save",
 ]

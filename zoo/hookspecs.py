@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from zoo.registry import PretrainedSpec, VariantSpec
+    from zoo.registry import DatasetSpec, PretrainedSpec, VariantSpec
 
 __all__ = ["PLUGIN_API_VERSION", "hookimpl", "hookspec"]
 
@@ -39,3 +39,8 @@ def zoo_register_variants(register: Callable[[VariantSpec], None]) -> None:
 @hookspec
 def zoo_register_pretrained(register: Callable[[PretrainedSpec], None]) -> None:
     """Call ``register(PretrainedSpec(...))`` once for each pretrained model the plugin ships."""
+
+
+@hookspec
+def zoo_register_datasets(register: Callable[[DatasetSpec], None]) -> None:
+    """Call ``register(DatasetSpec(...))`` once for each dataset the plugin provides."""

@@ -10,6 +10,10 @@ Environment variables (read when plugins are first loaded):
 ``ZOO_STRICT_PLUGINS``
     ``1`` makes any plugin error (import failure, raising hook, invalid or conflicting
     registration) raise instead of being reported and skipped.
+
+The core's own datasets (module ``zoo.data.builtin``, plugin ``"zoo-datasets"``) are registered
+through the same hooks by :func:`get_manager` before any entry point, whatever the variables
+above say.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import pluggy
 
 from zoo import hookspecs
 from zoo.errors import PluginError
-from zoo.registry import PretrainedSpec, Registry, VariantSpec
+from zoo.registry import DatasetSpec, PretrainedSpec, Registry, VariantSpec
 
 __all__ = [
     "PluginInfo",
@@ -36,6 +40,7 @@ __all__ = [
     "ZooPluginWarning",
     "get_manager",
     "load_plugins",
+    "register_builtins",
     "use_manager",
 ]
 
@@ -43,7 +48,12 @@ ENTRY_POINT_GROUP = "zoo"
 _HOOKS = {
     "zoo_register_variants": VariantSpec,
     "zoo_register_pretrained": PretrainedSpec,
+    "zoo_register_datasets": DatasetSpec,
 }
+#: The core's own datasets, registered as an ordinary plugin by :func:`get_manager` (always,
+#: whatever ZOO_PLUGINS / ZOO_DISABLE_PLUGIN_AUTOLOAD say: they are part of the core).
+BUILTIN_DATASETS_PLUGIN = "zoo-datasets"
+BUILTIN_DATASETS_MODULE = "zoo.data.builtin"
 
 
 class ZooPluginWarning(UserWarning):
@@ -65,6 +75,7 @@ class PluginInfo:
     hooks: list[str] = dataclasses.field(default_factory=list)
     variants: list[str] = dataclasses.field(default_factory=list)
     pretrained: list[str] = dataclasses.field(default_factory=list)
+    datasets: list[str] = dataclasses.field(default_factory=list)
     errors: list[str] = dataclasses.field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -88,7 +99,7 @@ class PluginManager:
         self._entry_points_loaded = False
         self._lock = threading.RLock()
 
-    # -- errors ----------------------------------------------------------------------------------
+    # -- errors ------------------------------------------------------------------------------------
     def _fail(self, info: PluginInfo, message: str, exc: BaseException | None = None) -> None:
         info.errors.append(message)
         self.plugins.setdefault(info.name, info)
@@ -102,7 +113,7 @@ class PluginManager:
             stacklevel=3,
         )
 
-    # -- registration ----------------------------------------------------------------------------
+    # -- registration ------------------------------------------------------------------------------
     def register(
         self,
         plugin: object,
@@ -147,14 +158,17 @@ class PluginManager:
                 if conflict is not None:
                     self._fail(info, str(conflict), conflict)
                     continue
-                (info.variants if isinstance(spec, VariantSpec) else info.pretrained).append(
-                    spec.name
-                )
+                if isinstance(spec, VariantSpec):
+                    info.variants.append(spec.name)
+                elif isinstance(spec, DatasetSpec):
+                    info.datasets.append(spec.name)
+                else:
+                    info.pretrained.append(spec.name)
             return info
 
     def _run_hooks(self, plugin: object, info: PluginInfo) -> list[Any] | None:
         collected: list[Any] = []
-        seen: set[str] = set()
+        seen: set[tuple[bool, str]] = set()  # datasets have their own namespace
         for hook_name, spec_type in _HOOKS.items():
             caller = getattr(self.pm.hook, hook_name)
             impls = [impl for impl in caller.get_hookimpls() if impl.plugin is plugin]
@@ -166,9 +180,10 @@ class PluginManager:
                         f"{type(spec).__name__}"
                     )
                 spec.validate()
-                if spec.name in seen:
+                key = (isinstance(spec, DatasetSpec), spec.name)
+                if key in seen:
                     raise PluginError(f"name {spec.name!r} registered twice by this plugin")
-                seen.add(spec.name)
+                seen.add(key)
                 collected.append(dataclasses.replace(spec, plugin=info.name))
 
             for impl in impls:
@@ -180,7 +195,7 @@ class PluginManager:
                     return None
         return collected
 
-    # -- entry points ----------------------------------------------------------------------------
+    # -- entry points ------------------------------------------------------------------------------
     def load_entry_points(self, allow: list[str] | None = None) -> None:
         """Import and register every installed ``"zoo"`` entry point, once.
 
@@ -223,12 +238,25 @@ _manager: PluginManager | None = None
 _manager_lock = threading.Lock()
 
 
+def register_builtins(manager: PluginManager) -> None:
+    """Register the core's built-in datasets (plugin ``"zoo-datasets"``) on ``manager``."""
+    try:
+        version = importlib.metadata.version("vae-zoo")
+    except importlib.metadata.PackageNotFoundError:  # running from a source tree
+        version = None
+    module = importlib.import_module(BUILTIN_DATASETS_MODULE)
+    manager.register(module, name=BUILTIN_DATASETS_PLUGIN, distribution="vae-zoo",
+                     version=version)
+
+
 def get_manager() -> PluginManager:
-    """The process-wide plugin manager, with entry points loaded (unless disabled)."""
+    """The process-wide plugin manager: the core's built-in datasets, then the entry points
+    (unless disabled)."""
     global _manager
     with _manager_lock:
         if _manager is None:
             manager = PluginManager()
+            register_builtins(manager)
             if not _env_flag("ZOO_DISABLE_PLUGIN_AUTOLOAD"):
                 manager.load_entry_points()
             _manager = manager

@@ -1,0 +1,56 @@
+"""Datasets for zoo: a registry of loaders (plugins may add their own), an in-memory uint8
+:class:`ArrayDataset`, and deterministic, resumable, prefetched mini-batches.
+
+>>> import zoo
+>>> zoo.list_datasets()                                   # ['dsprites', 'fashion-mnist', 'mnist']
+>>> train = zoo.load_dataset("mnist", "train")            # 50,000 (10,000 carved out)
+>>> val = zoo.load_dataset("mnist", "validation")         # the 10,000, disjoint from train
+>>> for batch in zoo.data.batches(train, 128, seed=0, epoch=3, binarize=True):
+...     batch["x"], batch["labels"]                       # float32 [128, 28, 28, 1], int32 [128]
+
+``batches`` and friends import numpy; they load on first access so ``import zoo`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zoo.data.core import (
+    SPLITS,
+    ArrayDataset,
+    DataSource,
+    check_options,
+    default_cache_dir,
+    get_dataset,
+    list_datasets,
+    load_dataset,
+)
+from zoo.data.errors import CorruptDataError, DatasetError, DataUnavailableError
+
+__all__ = [
+    "SPLITS",
+    "ArrayDataset",
+    "BatchIterator",
+    "CorruptDataError",
+    "DataSource",
+    "DataUnavailableError",
+    "DatasetError",
+    "batches",
+    "check_options",
+    "default_cache_dir",
+    "epoch_order",
+    "get_dataset",
+    "list_datasets",
+    "load_dataset",
+    "num_batches",
+]
+
+_LAZY = {"BatchIterator", "batches", "epoch_order", "num_batches"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from zoo.data import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'zoo.data' has no attribute {name!r}")
