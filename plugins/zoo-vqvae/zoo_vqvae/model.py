@@ -60,7 +60,7 @@ class VectorQuantizer(nnx.Module):
             # cluster_size = 1 and embed_sum = codebook make embed_sum / cluster_size the initial
             # codebook, so a code that is never used keeps its vector instead of collapsing to 0.
             self.cluster_size = CodebookStat(jnp.ones((num_embeddings,), jnp.float32))
-            self.embed_sum = CodebookStat(init)
+            self.embed_sum = CodebookStat(jnp.array(init, copy=True))  # own buffer: donation
         self.steps_since_used = CodebookStat(jnp.zeros((num_embeddings,), jnp.int32))
 
     def lookup(self, indices: jax.Array) -> jax.Array:
