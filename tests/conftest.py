@@ -8,13 +8,15 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 from flax import nnx
 from hypothesis import settings
 
 import zoo
 from zoo.config import Config
-from zoo.plugins import PluginManager, use_manager
+from zoo.data import ArrayDataset
+from zoo.plugins import PluginManager, register_builtins, use_manager
 
 # JAX compiles on first use, so per-example timings are meaningless: no deadline.
 settings.register_profile("zoo", deadline=None, max_examples=40)
@@ -116,3 +118,44 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             if not (name == "vqvae" and arch == "mlp")  # VQ-VAE quantises a spatial grid
         ]
         metafunc.parametrize("variant_case", cases, ids=[f"{n}-{a}" for n, a in cases])
+
+
+# -- a tiny labelled dataset and the first-party world, for training and evaluation tests --
+
+TINY_MODEL = {"hidden_dims": (8,)}
+LATENT = {"beta-vae": {"latent_dim": 3}, "cvae": {"latent_dim": 3, "label_embedding_dim": 4},
+          "vqvae": {"num_embeddings": 16, "embedding_dim": 4, "dead_code_threshold": 3}}
+
+
+def _stripes(n: int, seed: int) -> ArrayDataset:
+    """8x8 images: class c lights up column block c (4 classes), with a little noise."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 4, n)
+    images = (rng.random((n, 8, 8, 1)) < 0.02).astype(np.uint8) * 255
+    for c in range(4):
+        images[labels == c, :, 2 * c: 2 * c + 2, :] = 255
+    return ArrayDataset(images=images, labels=labels, name="stripes", split="", num_classes=4)
+
+
+class StripesPlugin:
+    @zoo.hookimpl
+    def zoo_register_datasets(self, register: Any) -> None:
+        def loader(partition: str, *, cache_dir: Any = None, **options: Any) -> ArrayDataset:
+            return _stripes(256 if partition == "train" else 64, {"train": 0, "test": 1}[partition])
+
+        register(zoo.DatasetSpec(name="stripes", loader=loader, image_shape=(8, 8, 1),
+                                 num_classes=4))
+
+
+@pytest.fixture
+def world() -> Any:
+    """Built-in datasets, the first-party variants and the 'stripes' dataset, registered."""
+    m = PluginManager(strict=True)
+    register_builtins(m)
+    for name, module in FIRST_PARTY_PLUGINS.items():
+        m.register(importlib.import_module(module), name=name)
+    m.register(StripesPlugin(), name="stripes")
+    with use_manager(m):
+        yield m
+
+

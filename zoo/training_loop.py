@@ -79,10 +79,8 @@ class Loop:
         self.spec = api.get_variant(variant)
         ds_spec = get_manager().registry.get_dataset(tc.dataset)
         split = {"validation_size": tc.validation_size}
-        self.train_ds = load_dataset(tc.dataset, "train", **split)
-        if tc.train_limit:
-            keep = np.arange(min(tc.train_limit, len(self.train_ds)))
-            self.train_ds = self.train_ds.subset(keep)
+        # train_limit: a seeded random subset, so that even factor-ordered data (dSprites) mixes
+        self.train_ds = load_dataset(tc.dataset, "train", sample=tc.train_limit or None, **split)
         self.val_ds = None
         if tc.validation_size:
             self.val_ds = load_dataset(tc.dataset, "validation", **split)

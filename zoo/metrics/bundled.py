@@ -53,7 +53,8 @@ def load_classifier(directory: str | os.PathLike[str] | Any = BUNDLED_DIR) -> An
     model = nnx.eval_shape(lambda: MnistClassifier(config, rngs=nnx.Rngs(0)))
     load_weights(model, read_safetensors(directory / "model.safetensors"), source=str(directory))
     model.eval()
-    model.record = {k: v for k, v in meta.items() if k != "config"}
+    # kept hashable: NNX treats plain attributes as static graph metadata
+    model.record = tuple(sorted((k, v) for k, v in meta.items() if k != "config"))
     return model
 
 
@@ -69,7 +70,7 @@ def default_classifier_for(ds: Any) -> Any | None:
 
 def describe(model: Any) -> dict[str, Any]:
     """What to quote beside a metric measured with ``model``."""
-    record = getattr(model, "record", {})
+    record = dict(getattr(model, "record", ()))
     return {"name": "zoo MNIST classifier",
             "test_accuracy": record.get("test_accuracy"),
             "trained_with": record.get("command")}
