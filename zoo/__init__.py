@@ -26,7 +26,7 @@ from zoo.errors import (
     ZooError,
 )
 from zoo.hookspecs import PLUGIN_API_VERSION, hookimpl
-from zoo.registry import DatasetSpec, PretrainedSpec, VariantSpec
+from zoo.registry import DatasetSpec, PretrainedSpec, VariantSpec, lazy
 
 __version__ = zoo_version()
 
@@ -51,6 +51,7 @@ __all__ = [
     "get_dataset",
     "get_variant",
     "hookimpl",
+    "lazy",
     "list_datasets",
     "list_models",
     "list_pretrained",

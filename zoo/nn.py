@@ -30,6 +30,7 @@ __all__ = [
     "check_labels",
     "depth_to_space",
     "noise_key",
+    "reparameterize",
     "traversal_codes",
 ]
 
@@ -213,6 +214,17 @@ def noise_key(rngs: nnx.Rngs | jax.Array | None, stream: str = "noise") -> jax.A
     if isinstance(rngs, nnx.Rngs):
         return rngs[stream]() if stream in rngs else rngs.default()
     return rngs
+
+
+def reparameterize(
+    mean: jax.Array, logvar: jax.Array, rngs: nnx.Rngs | jax.Array | None
+) -> jax.Array:
+    """z = mean + exp(logvar / 2) * eps with eps ~ N(0, I) drawn from ``rngs``; the mean itself
+    when ``rngs`` is None (deterministic). Shapes [..., D]."""
+    key = noise_key(rngs)
+    if key is None:
+        return mean
+    return mean + jnp.exp(0.5 * logvar) * jax.random.normal(key, mean.shape, mean.dtype)
 
 
 def check_images(x: jax.Array, image_shape: tuple[int, int, int], who: str) -> None:

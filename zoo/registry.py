@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import fnmatch
+import importlib
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -12,10 +13,33 @@ from typing import Any
 from zoo.config import Config
 from zoo.errors import NameConflictError, PluginError, UnknownNameError
 
-__all__ = ["DatasetSpec", "PretrainedSpec", "Registry", "VariantSpec"]
+__all__ = ["DatasetSpec", "PretrainedSpec", "Registry", "VariantSpec", "lazy"]
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def lazy(target: str) -> Callable[..., Any]:
+    """A callable standing for ``"package.module:attribute"``, imported on its first call.
+
+    Plugins use it for factories and losses so that their entry-point module stays light::
+
+        VariantSpec(..., factory=lazy("my_plugin.model:MyVAE"), loss=lazy("my_plugin.loss:loss"))
+    """
+    module_name, sep, attr = target.partition(":")
+    if not sep or not module_name or not attr:
+        raise PluginError(f"lazy target {target!r} must look like 'package.module:attribute'")
+    resolved: list[Callable[..., Any]] = []
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if not resolved:
+            resolved.append(getattr(importlib.import_module(module_name), attr))
+        return resolved[0](*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = attr
+    call.__doc__ = f"{target}, imported on first use."
+    call.target = target  # type: ignore[attr-defined]
+    return call
 
 
 def _check_name(kind: str, name: Any) -> None:

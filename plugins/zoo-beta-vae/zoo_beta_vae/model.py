@@ -6,7 +6,14 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from zoo.nn import ImageDecoder, ImageEncoder, check_images, noise_key, traversal_codes
+from zoo.nn import (
+    ImageDecoder,
+    ImageEncoder,
+    check_images,
+    noise_key,
+    reparameterize,
+    traversal_codes,
+)
 from zoo_beta_vae.config import BetaVAEConfig
 
 
@@ -46,11 +53,7 @@ class BetaVAE(nnx.Module):
         Returns ``logits`` and ``reconstruction`` [B, H, W, C]; ``mean``, ``logvar``, ``z`` [B, D].
         """
         mean, logvar = self.encode(x)
-        key = noise_key(rngs)
-        if key is None:
-            z = mean
-        else:
-            z = mean + jnp.exp(0.5 * logvar) * jax.random.normal(key, mean.shape, mean.dtype)
+        z = reparameterize(mean, logvar, rngs)
         logits = self.decode_logits(z)
         return {
             "logits": logits,

@@ -4,24 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from zoo import VariantSpec, hookimpl
+from zoo import VariantSpec, hookimpl, lazy
 from zoo_beta_vae.config import BetaVAEConfig
 
 ZOO_PLUGIN_API = 1
-
-
-def create_model(config: BetaVAEConfig, *, rngs: Any) -> Any:
-    """Factory: a :class:`zoo_beta_vae.model.BetaVAE` for ``config``."""
-    from zoo_beta_vae.model import BetaVAE
-
-    return BetaVAE(config, rngs=rngs)
-
-
-def loss(outputs: dict[str, Any], x: Any, *, config: BetaVAEConfig, step: Any) -> Any:
-    """See :func:`zoo_beta_vae.loss.beta_vae_loss`."""
-    from zoo_beta_vae.loss import beta_vae_loss
-
-    return beta_vae_loss(outputs, x, config=config, step=step)
 
 
 @hookimpl
@@ -31,8 +17,8 @@ def zoo_register_variants(register: Any) -> None:
             name="beta-vae",
             config_class=BetaVAEConfig,
             default_config=BetaVAEConfig(),
-            factory=create_model,
-            loss=loss,
+            factory=lazy("zoo_beta_vae.model:BetaVAE"),
+            loss=lazy("zoo_beta_vae.loss:beta_vae_loss"),
             description="beta-VAE (Higgins et al. 2017) with linear beta annealing",
         )
     )
@@ -42,8 +28,8 @@ def zoo_register_variants(register: Any) -> None:
             config_class=BetaVAEConfig,
             default_config=BetaVAEConfig(use_capacity_control=True, beta=1.0,
                                          beta_anneal_steps=0),
-            factory=create_model,
-            loss=loss,
+            factory=lazy("zoo_beta_vae.model:BetaVAE"),
+            loss=lazy("zoo_beta_vae.loss:beta_vae_loss"),
             description="beta-VAE with capacity control, gamma*|KL - C| (Burgess et al. 2018)",
         )
     )

@@ -17,6 +17,7 @@ from zoo.nn import (
     check_images,
     check_labels,
     noise_key,
+    reparameterize,
     traversal_codes,
 )
 from zoo_cvae.config import CVAEConfig
@@ -97,11 +98,7 @@ class CVAE(nnx.Module):
         Returns ``logits`` and ``reconstruction`` [B, H, W, C]; ``mean``, ``logvar``, ``z`` [B, D].
         """
         mean, logvar = self.encode(x, labels)
-        key = noise_key(rngs)
-        if key is None:
-            z = mean
-        else:
-            z = mean + jnp.exp(0.5 * logvar) * jax.random.normal(key, mean.shape, mean.dtype)
+        z = reparameterize(mean, logvar, rngs)
         logits = self.decode_logits(z, labels)
         return {
             "logits": logits,
