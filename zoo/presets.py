@@ -13,11 +13,43 @@ from zoo.errors import UnknownNameError
 
 __all__ = ["PRESETS", "get_preset"]
 
+_LONG_RUN = {"eval_every": 2000, "checkpoint_every": 2000, "log_every": 100, "seed": 0}
+
 PRESETS: dict[str, dict[str, Any]] = {
     # A minute-long end-to-end check of the whole pipeline on a small slice of the data.
     "smoke": {
         "train": {"max_steps": 40, "eval_every": 20, "checkpoint_every": 20, "log_every": 10,
                   "train_limit": 2048, "validation_size": 512, "batch_size": 64},
+    },
+    # The recipes of the zoo's pretrained models (issue: the pretrained zoo). Each is the
+    # recorded config and seed its published weights come from.
+    "vae-mnist": {
+        "variants": ["beta-vae"],
+        "model": {"architecture": "mlp", "hidden_dims": (512, 256), "latent_dim": 32,
+                  "beta": 1.0, "beta_start": 1.0, "beta_anneal_steps": 0},
+        "train": {"dataset": "mnist", "batch_size": 100, "epochs": 100, "binarize": True,
+                  "learning_rate": 1e-3, **_LONG_RUN},
+    },
+    "beta-vae-mnist": {
+        "variants": ["beta-vae"],
+        "model": {"latent_dim": 10, "beta": 4.0, "beta_start": 1.0, "beta_anneal_steps": 5000},
+        "train": {"dataset": "mnist", "epochs": 30, **_LONG_RUN},
+    },
+    "beta-vae-capacity-mnist": {
+        "variants": ["beta-vae-capacity"],
+        "model": {"latent_dim": 10, "capacity_max": 25.0, "gamma": 1000.0,
+                  "capacity_num_iter": 20000},
+        "train": {"dataset": "mnist", "epochs": 80, **_LONG_RUN},
+    },
+    "cvae-mnist": {
+        "variants": ["cvae"],
+        "model": {"latent_dim": 16, "label_embedding_dim": 16},
+        "train": {"dataset": "mnist", "epochs": 50, **_LONG_RUN},
+    },
+    "vqvae-mnist": {
+        "variants": ["vqvae"],
+        "model": {},
+        "train": {"dataset": "mnist", "epochs": 5, **_LONG_RUN},
     },
 }
 
