@@ -5,11 +5,13 @@ Importing ``zoo`` is cheap: JAX and Flax are imported only when a model is built
 
 from zoo.api import (
     create,
+    download,
     get_variant,
     list_models,
     list_pretrained,
     list_variants,
     load,
+    push,
     save,
     zoo_version,
 )
@@ -48,6 +50,7 @@ __all__ = [
     "ZooError",
     "__version__",
     "create",
+    "download",
     "get_dataset",
     "get_variant",
     "hookimpl",
@@ -58,5 +61,6 @@ __all__ = [
     "list_variants",
     "load",
     "load_dataset",
+    "push",
     "save",
 ]

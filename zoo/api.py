@@ -17,11 +17,13 @@ __all__ = [
     "FORMAT_VERSION",
     "build",
     "create",
+    "download",
     "get_variant",
     "list_models",
     "list_pretrained",
     "list_variants",
     "load",
+    "push",
     "save",
 ]
 
@@ -108,10 +110,14 @@ def create(name: str, *, seed: int = 0, config: Config | None = None, **override
     return build(spec, _resolve_config(spec, config, overrides), seed=seed)
 
 
-def save(model: Any, directory: str | os.PathLike[str]) -> Path:
+def save(
+    model: Any, directory: str | os.PathLike[str], *, card: dict[str, Any] | None = None
+) -> Path:
     """Write ``model.safetensors`` and ``config.json`` into ``directory`` (each atomically).
 
-    Returns the directory. The model must come from :func:`create` or :func:`load`.
+    With ``card`` (a dict of metadata and measured metrics, see :mod:`zoo.cards`), also write the
+    ``README.md`` model card. Returns the directory. The model must come from :func:`create` or
+    :func:`load`.
     """
     from zoo._io import atomic_write_text
     from zoo.checkpoint import save_weights
@@ -140,10 +146,14 @@ def save(model: Any, directory: str | os.PathLike[str]) -> Path:
     }
     save_weights(model, directory / WEIGHTS_FILE, metadata={"variant": variant})
     atomic_write_text(directory / CONFIG_FILE, json.dumps(meta, indent=2) + "\n")
+    if card is not None:
+        from zoo.cards import write_card
+
+        write_card(directory, card)
     return directory
 
 
-def _read_config(directory: Path) -> tuple[VariantSpec, Config]:
+def _read_config(directory: Path, label: str | None = None) -> tuple[VariantSpec, Config]:
     path = directory / CONFIG_FILE
     if not path.is_file():
         raise ZooError(
@@ -169,8 +179,8 @@ def _read_config(directory: Path) -> tuple[VariantSpec, Config]:
     except UnknownNameError:
         dist = meta.get("plugin_distribution") or meta.get("plugin") or "the plugin providing it"
         raise ZooError(
-            f"{str(path)!r} needs variant {meta['variant']!r}, which no installed plugin "
-            f"provides; install it (pip install {dist}) and check `zoo plugins`"
+            f"{label or repr(str(path))} needs variant {meta['variant']!r}, which no installed "
+            f"plugin provides; install it (pip install {dist}) and check `zoo plugins`"
         ) from None
     try:
         config = spec.config_class.from_dict(meta["config"])
@@ -179,14 +189,16 @@ def _read_config(directory: Path) -> tuple[VariantSpec, Config]:
     return spec, config
 
 
-def load_directory(directory: str | os.PathLike[str], *, cast_dtype: bool = False) -> Any:
+def load_directory(
+    directory: str | os.PathLike[str], *, cast_dtype: bool = False, label: str | None = None
+) -> Any:
     """Load a model that :func:`save` wrote, strictly, in eval mode."""
     from flax import nnx
 
     from zoo.checkpoint import load_weights, read_safetensors
 
     directory = Path(directory)
-    spec, config = _read_config(directory)
+    spec, config = _read_config(directory, label)
     tensors = read_safetensors(directory / WEIGHTS_FILE)
     model = nnx.eval_shape(lambda: build(spec, config))
     load_weights(model, tensors, cast_dtype=cast_dtype, source=str(directory / WEIGHTS_FILE))
@@ -200,14 +212,24 @@ def load(
     revision: str | None = None,
     local_files_only: bool = False,
     cast_dtype: bool = False,
+    cache_dir: str | os.PathLike[str] | None = None,
+    endpoint: str | None = None,
+    token: str | None = None,
 ) -> Any:
     """Load trained weights: a local directory, a pretrained name, or ``"hf-hub:org/repo[@rev]"``.
 
-    The model comes back in eval mode with ``model.config`` set.
+    A path that exists is always loaded as that directory. A pretrained name is resolved from its
+    bundled copy, the Hugging Face cache, then the Hub (see :mod:`zoo.hub`), every file checked
+    against its recorded sha256. ``revision`` overrides the pinned revision (or the one in an
+    ``hf-hub:`` reference); ``local_files_only`` (or ``HF_HUB_OFFLINE=1``) never touches the
+    network; ``cache_dir``, ``endpoint`` and ``token`` default to ``HF_HUB_CACHE``,
+    ``HF_ENDPOINT`` and ``HF_TOKEN``. The model comes back in eval mode with ``model.config``.
     """
     text = os.fspath(name)
     if text.startswith(HUB_PREFIX) or (not os.path.exists(text) and _is_registered(text)):
-        return _load_named(text, revision=revision, local_files_only=local_files_only)
+        hub = {"revision": revision, "local_files_only": local_files_only,
+               "cache_dir": cache_dir, "endpoint": endpoint, "token": token}
+        return _load_named(text, hub, cast_dtype=cast_dtype)
     path = Path(text)
     if path.is_dir():
         return load_directory(path, cast_dtype=cast_dtype)
@@ -224,18 +246,70 @@ def _is_registered(name: str) -> bool:
     return name in registry.pretrained or name in registry.variants or name in registry.conflicts
 
 
-def _load_named(name: str, *, revision: str | None, local_files_only: bool) -> Any:
-    """Pretrained and Hub names. Weight resolution from the Hub is not part of this release."""
-    registry = get_manager().registry
-    if not name.startswith(HUB_PREFIX):
-        spec = registry.lookup(name)
+def _load_named(name: str, hub: dict[str, Any], *, cast_dtype: bool) -> Any:
+    """Pretrained names and ``hf-hub:`` references: resolve the files, then load them."""
+    from zoo import hub as hub_mod
+
+    if name.startswith(HUB_PREFIX):
+        resolved = hub_mod.fetch_hub_ref(name, **hub)
+        label = f"Hub model {name!r}"
+    else:
+        spec = get_manager().registry.lookup(name)
         if isinstance(spec, VariantSpec):
             raise ZooError(
                 f"{name!r} is a variant, not a trained model: use zoo.create({name!r}) for a new "
                 "model, or zoo.load(DIRECTORY) for one you saved"
             )
-    raise ZooError(
-        f"loading {name!r} needs pretrained-weight resolution (bundled copy, HF cache, Hub), "
-        "which this version of zoo does not have yet; load a local directory written by "
-        "zoo.save instead"
-    )
+        resolved = hub_mod.resolve_pretrained(spec, **hub)
+        label = f"pretrained model {name!r} ({resolved.source})"
+    model = load_directory(resolved.directory, cast_dtype=cast_dtype, label=label)
+    model.zoo_source = resolved.source
+    return model
+
+
+def download(
+    name: str,
+    revision: str | None = None,
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    endpoint: str | None = None,
+    token: str | None = None,
+    force: bool = False,
+) -> Path:
+    """Fetch a pretrained name or ``"hf-hub:org/repo[@rev]"`` into the Hugging Face cache, so that
+    :func:`load` works offline later; returns the snapshot directory (files hash-checked).
+    ``force`` downloads again, e.g. after a hash mismatch."""
+    from zoo import hub
+
+    return hub.download(name, revision, cache_dir=cache_dir, endpoint=endpoint, token=token,
+                        force=force)
+
+
+def push(
+    model_or_directory: Any,
+    repo_id: str,
+    *,
+    revision: str | None = None,
+    create_pr: bool = False,
+    private: bool = False,
+    token: str | None = None,
+    endpoint: str | None = None,
+    card: dict[str, Any] | None = None,
+    commit_message: str | None = None,
+) -> str:
+    """Publish a model, a directory :func:`save` wrote, or a run directory (its ``best/``) to
+    the Hub as ``model.safetensors``, ``config.json`` and a ``README.md`` card, in one commit.
+
+    ``card`` is a dict of metadata and measured metrics (:func:`zoo.cards.card_from_eval`); without
+    it the directory's own README.md is used. A model without a card, or a card without metrics,
+    is refused. Creates the repo (``private``) if needed; ``revision`` is the branch (created from
+    main if missing); ``create_pr`` opens a pull request instead of committing to the branch.
+
+    Returns the commit sha to pin (a ``str`` with ``.changed``, ``.pr_revision``, ``.pr_url``).
+    An unchanged model makes no commit and returns the branch's head sha.
+    """
+    from zoo import publish
+
+    return publish.push(model_or_directory, repo_id, revision=revision, create_pr=create_pr,
+                    private=private, token=token, endpoint=endpoint, card=card,
+                    commit_message=commit_message)

@@ -6,6 +6,7 @@ is saved, trainable or not (EMA statistics included), except RNG state.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,18 @@ def save_weights(
     """Write the model's state to a safetensors file atomically; return the path."""
     tensors = {k: jnp.asarray(v.get_value()) for k, v in flat_state(model).items()}
     header = {"format": FORMAT, **(metadata or {})}
-    return atomic_write_bytes(path, _st_save(tensors, metadata=header))
+    return atomic_write_bytes(path, _canonical(_st_save(tensors, metadata=header)))
+
+
+def _canonical(data: bytes) -> bytes:
+    """The same bytes for the same tensors and metadata: safetensors writes ``__metadata__`` in
+    hash-map order, so the header's keys are sorted (same length; offsets are unchanged)."""
+    n = int.from_bytes(data[:8], "little")
+    text = json.dumps(json.loads(data[8:8 + n]), sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode("utf-8")
+    if len(text) > n:  # cannot happen with serde's compact JSON; keep the original then
+        return data
+    return data[:8] + text + b" " * (n - len(text)) + data[8 + n:]
 
 
 def read_safetensors(path: str | os.PathLike[str]) -> dict[str, jax.Array]:

@@ -17,6 +17,7 @@ __all__ = ["DatasetSpec", "PretrainedSpec", "Registry", "VariantSpec", "lazy"]
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_BUNDLED = re.compile(r"^[A-Za-z_][\w.]*:[\w.-]+(/[\w.-]+)*$")
 
 
 def lazy(target: str) -> Callable[..., Any]:
@@ -108,6 +109,9 @@ class PretrainedSpec:
         license: SPDX licence identifier of the weights.
         dataset: the dataset the weights were trained on.
         description: one line for listings.
+        bundled: where a copy of the files ships inside the plugin's distribution, as a package
+            resource ``"package:relative/dir"`` (e.g. ``"zoo_vqvae:pretrained/vqvae-mnist"``);
+            found with importlib.resources and preferred to the HF cache and the Hub.
         plugin: the plugin that registered the spec (filled in by the registry).
     """
 
@@ -120,11 +124,18 @@ class PretrainedSpec:
     license: str
     dataset: str
     description: str = ""
+    bundled: str = ""
     plugin: str = ""
 
     def validate(self) -> None:
         """Raise :class:`PluginError` if the spec is malformed."""
         _check_name("pretrained model", self.name)
+        if self.bundled and (not _BUNDLED.match(self.bundled)
+                             or ".." in self.bundled.partition(":")[2].split("/")):
+            raise PluginError(
+                f"pretrained {self.name!r}: bundled must look like 'package:relative/dir' "
+                f"(e.g. 'zoo_vqvae:pretrained/vqvae-mnist'), got {self.bundled!r}"
+            )
         if not re.match(r"^[\w.-]+/[\w.-]+$", self.repo_id or ""):
             raise PluginError(f"pretrained {self.name!r}: repo_id must look like 'org/name'")
         if not re.match(r"^[0-9a-f]{40}$", self.revision or ""):

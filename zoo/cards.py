@@ -1,0 +1,331 @@
+"""Model cards: render and parse ``README.md`` with YAML front matter the Hugging Face Hub reads.
+
+A card is described by a plain dict (every key optional unless marked)::
+
+    {
+        "metrics": {"reconstruction_mse": 0.0041, "codebook.perplexity": 331.2},  # required
+        "dataset": "mnist", "split": "test",        # what the metrics were measured on
+        "eval_command": "zoo eval RUN/best --dataset mnist",
+        "train_command": "zoo train vqvae --dataset mnist epochs=4", "seed": 0,
+        "train_config": {...},                      # the TrainConfig of the run
+        "classifier": {"name": ..., "test_accuracy": 0.9915, "trained_with": "zoo train-..."},
+        "name": "vqvae-mnist",                      # pretrained name (title, load snippet)
+        "repo_id": "org/vqvae-mnist", "revision": "<sha>",   # for the load snippet
+        "description": "...", "limitations": "...", "license": "apache-2.0",
+        "pipeline_tag": "image-to-image", "tags": ["mnist"],
+        # filled in by zoo.save / zoo.push from config.json and the files:
+        "variant": "vqvae", "plugin_distribution": "zoo-vqvae", "config": {...},
+        "files": {"model.safetensors": "<sha256>", "config.json": "<sha256>"},
+    }
+
+:func:`card_from_eval` builds one from what ``zoo eval`` printed. Rendering is deterministic
+(no dates), so an unchanged model renders an unchanged card.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from zoo.errors import ZooError
+
+__all__ = [
+    "CardError",
+    "card_from_eval",
+    "card_metrics",
+    "check_card",
+    "eval_command_from_result",
+    "flatten_metrics",
+    "parse_card",
+    "render_card",
+    "train_command_from_identity",
+    "write_card",
+]
+
+# The Hub's own pattern for the front matter (huggingface_hub.repocard.REGEX_YAML_BLOCK).
+_FRONT = re.compile(r"^(\s*---(?:\r\n|\r|\n))([\S\s]*?)((?:\r\n|\r|\n)---[ \t]*(\r\n|\n|$))")
+
+#: Informational entries of an eval result that are not metrics.
+_NOT_METRICS = {"examples", "iw_samples", "iw_examples", "conditional_accuracy_samples",
+                "fid_samples", "codebook.total"}
+
+METRIC_NAMES = {
+    "reconstruction_mse": "reconstruction MSE per pixel",
+    "negative_elbo": "negative ELBO (nats)",
+    "iw_nll": "importance-weighted NLL (nats)",
+    "iw_nll_stderr": "importance-weighted NLL standard error (nats)",
+    "kl_total": "KL, all latent dimensions (nats)",
+    "active_units_variance": "active units (posterior-mean variance > 0.01)",
+    "active_units_kl": "active units (KL > 0.01 nats)",
+    "perplexity_batch_mean": "codebook perplexity, mean over batches",
+    "codebook.perplexity": "codebook perplexity over the split",
+    "codebook.fraction_used": "fraction of codes used over the split",
+    "codebook.num_dead": "codes never used over the split",
+    "disentanglement.mig": "MIG",
+    "disentanglement.sap": "SAP",
+    "disentanglement.dci.disentanglement": "DCI disentanglement",
+    "disentanglement.dci.completeness": "DCI completeness",
+    "disentanglement.dci.informativeness": "DCI informativeness",
+    "conditional_accuracy": "conditional accuracy (zoo MNIST classifier)",
+    "fid_zoo_classifier": "FID (zoo MNIST classifier features)",
+}
+
+
+class CardError(ZooError):
+    """A model card that is missing, lacks metrics, or does not parse."""
+
+
+def _is_number(value: Any) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def flatten_metrics(result: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
+    """The numeric scalars of an eval result, nested keys joined with ``"."``; lists, strings,
+    the classifier's record and counts of examples are left out."""
+    out: dict[str, float] = {}
+    for key, value in result.items():
+        name = f"{prefix}{key}"
+        if name in _NOT_METRICS or name == "classifier":
+            continue
+        if isinstance(value, Mapping):
+            out |= flatten_metrics(value, f"{name}.")
+        elif _is_number(value):
+            out[name] = int(value) if isinstance(value, int) else float(value)
+    return out
+
+
+def eval_command_from_result(result: Mapping[str, Any], model: str = "MODEL") -> str:
+    """The ``zoo eval`` command line that produces ``result`` (from the options it records)."""
+    if result.get("command"):
+        return str(result["command"])
+    parts = ["zoo", "eval", model, "--dataset", str(result.get("dataset", "DATASET"))]
+    if result.get("split", "test") != "test":
+        parts += ["--split", str(result["split"])]
+    if result.get("binarized"):
+        parts.append("--binarize")
+    if result.get("iw_samples"):
+        parts += ["--iw-samples", str(result["iw_samples"]),
+                  "--iw-examples", str(result.get("iw_examples", 2000))]
+    return " ".join(parts)
+
+
+def card_from_eval(result: Mapping[str, Any], *, model: str = "MODEL", **fields: Any) -> dict:
+    """A card dict from what ``zoo eval`` returned; ``fields`` add or override entries."""
+    card: dict[str, Any] = {
+        "metrics": flatten_metrics(result),
+        "dataset": result.get("dataset"),
+        "split": result.get("split", "test"),
+        "eval_command": eval_command_from_result(result, model),
+    }
+    if isinstance(result.get("classifier"), Mapping):
+        card["classifier"] = dict(result["classifier"])
+    if result.get("variant"):
+        card["variant"] = result["variant"]
+    card.update({k: v for k, v in fields.items() if v is not None})
+    return card
+
+
+def check_card(card: Mapping[str, Any] | None, *, where: str = "the model") -> None:
+    """Raise :class:`CardError` unless ``card`` has measured metrics (numbers) and a dataset."""
+    hint = ("run `zoo eval MODEL --dataset DATASET --output eval.json` and pass it "
+            "(`zoo push ... --eval eval.json`, or card=zoo.cards.card_from_eval(result))")
+    if card is None:
+        raise CardError(f"{where} has no model card; zoo publishes only measured models: {hint}")
+    metrics = card.get("metrics")
+    if not isinstance(metrics, Mapping) or not metrics:
+        raise CardError(f"the model card of {where} has no metrics; {hint}")
+    bad = sorted(k for k, v in metrics.items() if not _is_number(v))
+    if bad:
+        raise CardError(f"the model card of {where} has metrics that are not finite numbers: "
+                        f"{', '.join(bad)}; {hint}")
+    if not card.get("dataset"):
+        raise CardError(f"the model card of {where} does not say which dataset its metrics "
+                        "were measured on (card['dataset'])")
+
+
+def _front_matter(card: Mapping[str, Any]) -> dict[str, Any]:
+    variant = card.get("variant")
+    tags = ["vae", "jax", "flax", "zoo", *([variant] if variant else []),
+            *card.get("tags", ())]
+    dataset = card.get("dataset") or "unknown"
+    metrics = card.get("metrics") or {}
+    front: dict[str, Any] = {
+        "library_name": "zoo",
+        "license": card.get("license") or "apache-2.0",
+        "tags": list(dict.fromkeys(tags)),
+        "datasets": [dataset],
+        "pipeline_tag": card.get("pipeline_tag") or "image-to-image",
+        "metrics": sorted(metrics),
+    }
+    if metrics:
+        front["model-index"] = [{
+            "name": card.get("name") or card.get("repo_id") or variant or "zoo-model",
+            "results": [{
+                "task": {"type": front["pipeline_tag"], "name": "image reconstruction"},
+                "dataset": {"name": str(dataset), "type": str(dataset),
+                            "split": card.get("split") or "test"},
+                "metrics": [{"name": METRIC_NAMES.get(k, k), "type": k, "value": _plain(v)}
+                            for k, v in sorted(metrics.items())],
+            }],
+        }]
+    return front
+
+
+def _plain(value: Any) -> int | float:
+    return int(value) if isinstance(value, int) else float(value)
+
+
+def _fmt(value: float) -> str:
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.6g}"
+
+
+def _body(card: Mapping[str, Any]) -> str:
+    name = card.get("name") or card.get("repo_id") or card.get("variant") or "zoo model"
+    variant = card.get("variant", "?")
+    out = [f"# {name}", ""]
+    out += [card.get("description") or f"A `{variant}` model of the zoo, a model zoo of "
+            "variational autoencoders in JAX + Flax NNX.", ""]
+    if card.get("plugin_distribution"):
+        out += [f"Variant `{variant}` comes from the plugin distribution "
+                f"`{card['plugin_distribution']}` (`pip install {card['plugin_distribution']}`).",
+                ""]
+    out += ["## How to load it", "", "```python", "import zoo", ""]
+    if card.get("name"):
+        out.append(f'model = zoo.load("{card["name"]}")  # the registered pretrained name')
+    ref = card.get("repo_id") or "ORG/REPO"
+    pin = f"@{card['revision']}" if card.get("revision") else "@REVISION"
+    out += [f'model = zoo.load("hf-hub:{ref}{pin}")  # pin the commit sha', "```", ""]
+    out += ["## Training", ""]
+    if card.get("train_command"):
+        out += ["```bash", str(card["train_command"]), "```", ""]
+    if card.get("seed") is not None:
+        out += [f"Seed: {card['seed']}.", ""]
+    for title, key in (("Model config", "config"), ("Training config", "train_config")):
+        if card.get(key):
+            out += [f"{title}:", "", "```json", json.dumps(card[key], indent=2, sort_keys=True),
+                    "```", ""]
+    metrics = card.get("metrics") or {}
+    out += ["## Evaluation", ""]
+    where = f"the `{card.get('split') or 'test'}` split of `{card.get('dataset')}`"
+    out += [f"Measured on {where} with:", "", "```bash",
+            str(card.get("eval_command") or "zoo eval MODEL --dataset DATASET"), "```", ""]
+    if metrics:
+        out += ["| metric | value |", "|---|---|"]
+        out += [f"| {METRIC_NAMES.get(k, k)} (`{k}`) | {_fmt(v)} |"
+                for k, v in sorted(metrics.items())]
+        out.append("")
+    clf = card.get("classifier")
+    if isinstance(clf, Mapping) and clf.get("test_accuracy") is not None:
+        out += [f"Conditional accuracy and FID use {clf.get('name', 'the zoo classifier')} "
+                f"(test accuracy {float(clf['test_accuracy']):.2%}"
+                + (f", trained with `{clf['trained_with']}`" if clf.get("trained_with") else "")
+                + "); this FID is not comparable with an Inception FID.", ""]
+    if card.get("limitations"):
+        out += ["## Limitations", "", str(card["limitations"]), ""]
+    if card.get("notes"):
+        out += ["## Notes", "", str(card["notes"]), ""]
+    if card.get("files"):
+        out += ["## Files", "", "| file | sha256 |", "|---|---|"]
+        out += [f"| `{f}` | `{h}` |" for f, h in sorted(card["files"].items())]
+        out.append("")
+    out += ["## Licence", "", f"{card.get('license') or 'apache-2.0'}.", ""]
+    return "\n".join(out)
+
+
+def render_card(card: Mapping[str, Any]) -> str:
+    """The ``README.md`` text of a card: YAML front matter, then the Markdown body."""
+    import yaml
+
+    front = yaml.safe_dump(_front_matter(card), sort_keys=False, allow_unicode=True)
+    return f"---\n{front}---\n\n{_body(card)}"
+
+
+def parse_card(text: str) -> tuple[dict[str, Any], str]:
+    """Split a card into (front matter dict, Markdown body); no front matter gives ``{}``."""
+    import yaml
+
+    match = _FRONT.match(text)
+    if match is None:
+        return {}, text
+    try:
+        front = yaml.safe_load(match.group(2)) or {}
+    except yaml.YAMLError as exc:
+        raise CardError(f"the model card's YAML front matter does not parse ({exc})") from None
+    if not isinstance(front, dict):
+        raise CardError("the model card's YAML front matter must be a mapping")
+    return front, text[match.end():].lstrip("\r\n")
+
+
+def card_metrics(front: Mapping[str, Any]) -> dict[str, float]:
+    """``type -> value`` of every metric in a parsed front matter's ``model-index``."""
+    out: dict[str, float] = {}
+    for model in front.get("model-index") or ():
+        for result in (model or {}).get("results") or ():
+            for metric in (result or {}).get("metrics") or ():
+                if isinstance(metric, Mapping) and _is_number(metric.get("value")):
+                    out[str(metric.get("type"))] = metric["value"]
+    return out
+
+
+def _cli_value(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "none" if value is None else str(value)
+
+
+def train_command_from_identity(identity: Mapping[str, Any]) -> str:
+    """The ``zoo train`` command of a run, from its ``run.json`` (settings that differ from the
+    defaults, as ``key=value``)."""
+    from zoo.plugins import get_manager
+    from zoo.train import TrainConfig
+
+    variant = str(identity["variant"])
+    train = dict(identity.get("train_config") or {})
+    model = dict(identity.get("model_config") or {})
+    spec = get_manager().registry.variants.get(variant)
+    model_defaults = spec.default_config.to_dict() if spec is not None else {}
+    parts = ["zoo", "train", variant, "--dataset", str(train.pop("dataset", "mnist"))]
+    for settings, defaults in ((train, TrainConfig().to_dict()), (model, model_defaults)):
+        parts += [f"{k}={_cli_value(v)}" for k, v in sorted(settings.items())
+                  if k not in defaults or defaults[k] != v]
+    return " ".join([*parts, "--out", "RUN"])
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_card(directory: str | os.PathLike[str], card: Mapping[str, Any], *,
+               repo_id: str | None = None, identity: Mapping[str, Any] | None = None) -> Path:
+    """Complete ``card`` from the directory (variant, config, file hashes, the run's training
+    command), check it has metrics, and write it as ``README.md``; return the path."""
+    from zoo._io import atomic_write_text
+
+    directory = Path(directory)
+    meta = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+    full: dict[str, Any] = {
+        "variant": meta.get("variant"),
+        "plugin_distribution": meta.get("plugin_distribution"),
+        "config": meta.get("config"),
+        "repo_id": repo_id,
+    }
+    if identity is not None:
+        full["train_command"] = train_command_from_identity(identity)
+        full["train_config"] = identity.get("train_config")
+        full["seed"] = (identity.get("train_config") or {}).get("seed")
+    full.update({k: v for k, v in card.items() if v is not None})
+    full["files"] = {name: _sha256(directory / name)
+                     for name in ("model.safetensors", "config.json")}
+    check_card(full, where=str(full.get("name") or repo_id or directory))
+    return atomic_write_text(directory / "README.md", render_card(full))
