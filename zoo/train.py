@@ -26,8 +26,8 @@ class TrainConfig(Config):
 
     ``max_steps`` > 0 overrides ``epochs``. ``grad_clip_norm`` 0 disables clipping.
     ``train_limit`` > 0 trains on that many examples only (smoke runs and tests).
-    The best model is chosen by the validation ``negative_elbo`` when the loss reports it
-    (it does not move with beta or capacity schedules), else by the validation ``loss``.
+    The best model is the one with the lowest validation ``loss``, computed with the beta and
+    capacity schedules at their final values (the objective the run ends with).
     """
 
     dataset: str = "mnist"

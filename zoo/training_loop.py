@@ -163,6 +163,9 @@ class Loop:
         return batch.get("labels", np.zeros(len(batch["x"]), np.int32))
 
     def validate(self) -> dict[str, float]:
+        """Mean validation metrics. Schedules (beta, capacity) are taken at their final step, so
+        the validation loss ranks checkpoints by the objective the run ends with: an early
+        checkpoint of an annealed beta-VAE does not win because its beta was still small."""
         if self.val_ds is None:
             return {}
         sums: dict[str, float] = {}
@@ -172,7 +175,7 @@ class Loop:
                                                 shuffle=False, drop_remainder=False,
                                                 binarize=self.tc.binarize)):
             m = self._eval_step(self.state, batch["x"], self._labels(batch),
-                                jax.random.fold_in(key, i), self.step)
+                                jax.random.fold_in(key, i), self.total)
             b = len(batch["x"])
             for k, v in jax.device_get(m).items():
                 sums[k] = sums.get(k, 0.0) + float(v) * b
@@ -277,7 +280,7 @@ class Loop:
         if not metrics:
             return
         self.run_dir.log([{"step": self.step, **{f"val/{k}": v for k, v in metrics.items()}}])
-        score = metrics.get("negative_elbo", metrics["loss"])
+        score = metrics["loss"]  # the objective at the end of its schedules (see validate)
         if math.isfinite(score) and score < self.best:
             self.best = score
             self._sync()
