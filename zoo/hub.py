@@ -9,6 +9,9 @@ Resolution order of a pretrained name (:func:`resolve_pretrained`, the only plac
 3. the Hugging Face cache, at the entry's pinned revision (no network);
 4. the Hub, unless offline (``HF_HUB_OFFLINE=1`` or ``local_files_only=True``).
 
+An entry not yet published on the Hub has ``revision=""``: steps 3 and 4 then read the
+repository's default branch, and the recorded sha256 still decide whether its files are used.
+
 Every file is checked against the entry's sha256 whichever source gave it; a mismatch is a
 :class:`HashMismatchError` naming the file and both hashes, and the file is never used. A source
 that lacks the files is skipped; a source that has them with the wrong content is an error.
@@ -348,7 +351,7 @@ def resolve_pretrained(spec: PretrainedSpec, *, revision: str | None = None,
         _verify_spec(bundled, spec, f"copy bundled in {spec.bundled}",
                      f"Reinstall the plugin that provides {spec.name!r} ({spec.plugin}).")
         return Resolved(bundled, "bundled", spec.repo_id, spec.revision)
-    resolved, from_cache = _hub_files(spec.repo_id, spec.revision, names, set(), opts)
+    resolved, from_cache = _hub_files(spec.repo_id, spec.revision or "main", names, set(), opts)
     _verify_spec(resolved.files, spec, "HF cache" if from_cache else "Hub", fix)
     return resolved
 
@@ -369,8 +372,8 @@ def download(name_or_ref: str, revision: str | None = None, *, cache_dir: Any = 
                              cache_dir=cache_dir, endpoint=endpoint, token=token,
                              force=force).directory
     opts = _options(endpoint, token, cache_dir, False)
-    resolved, from_cache = _hub_files(spec.repo_id, spec.revision, list(spec.files), set(),
-                                      opts, force=force)
+    resolved, from_cache = _hub_files(spec.repo_id, spec.revision or "main", list(spec.files),
+                                      set(), opts, force=force)
     _verify_spec(resolved.files, spec, "HF cache" if from_cache else "Hub",
                  f"Fetch it again with `zoo download {spec.name} --force`.")
     return resolved.directory

@@ -104,7 +104,10 @@ class PretrainedSpec:
         variant: the variant it instantiates.
         config: overrides applied to the variant's default config (JSON-ready values).
         repo_id: Hugging Face Hub repository, ``"org/name"``.
-        revision: the pinned commit sha (40 hex digits) the weights come from.
+        revision: the pinned commit sha (40 hex digits) of ``repo_id`` the weights come from, or
+            ``""`` for an entry not published on the Hub yet: it is then found only in a local
+            directory, its bundled copy or the HF cache, and a Hub fetch reads the default
+            branch, whose files must still match ``files``' sha256 (the hashes pin the content).
         files: file name -> sha256 hex digest of every file the model needs.
         license: SPDX licence identifier of the weights.
         dataset: the dataset the weights were trained on.
@@ -138,10 +141,10 @@ class PretrainedSpec:
             )
         if not re.match(r"^[\w.-]+/[\w.-]+$", self.repo_id or ""):
             raise PluginError(f"pretrained {self.name!r}: repo_id must look like 'org/name'")
-        if not re.match(r"^[0-9a-f]{40}$", self.revision or ""):
+        if self.revision and not re.match(r"^[0-9a-f]{40}$", self.revision):
             raise PluginError(
-                f"pretrained {self.name!r}: revision must be a pinned 40-hex commit sha, "
-                f"got {self.revision!r}"
+                f"pretrained {self.name!r}: revision must be a pinned 40-hex commit sha (or '' "
+                f"for an entry not on the Hub yet), got {self.revision!r}"
             )
         if "model.safetensors" not in self.files or "config.json" not in self.files:
             raise PluginError(
