@@ -83,41 +83,49 @@ def toy_manager(manager: PluginManager) -> PluginManager:
     return manager
 
 
-@pytest.fixture(scope="session")
-def first_party_manager_obj() -> PluginManager:
+def _first_party_manager() -> PluginManager:
+    """The core's built-ins (datasets, the ``classifier`` variant) and the first-party plugins."""
     m = PluginManager(strict=True)
+    register_builtins(m)
     for name, module in FIRST_PARTY_PLUGINS.items():
         m.register(importlib.import_module(module), name=name)
     return m
 
 
+@pytest.fixture(scope="session")
+def first_party_manager_obj() -> PluginManager:
+    return _first_party_manager()
+
+
 @pytest.fixture
 def first_party(first_party_manager_obj: PluginManager) -> Any:
-    """The first-party plugins, imported and registered explicitly."""
+    """The core's built-ins and the first-party plugins, imported and registered explicitly."""
     with use_manager(first_party_manager_obj) as m:
         yield m
 
 
-def _first_party_variants() -> list[str]:
-    m = PluginManager(strict=True)
-    for name, module in FIRST_PARTY_PLUGINS.items():
-        m.register(importlib.import_module(module), name=name)
-    return sorted(m.registry.variants)
+def _first_party_variants() -> dict[str, str]:
+    """Every variant of :func:`_first_party_manager` -> its kind."""
+    variants = _first_party_manager().registry.variants
+    return {name: variants[name].kind for name in sorted(variants)}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """``variant_name`` parametrizes over every first-party variant; ``variant_case`` over
-    (variant, architecture) pairs the variant supports."""
+    """``variant_name`` parametrizes over every registered variant (core built-ins and
+    first-party plugins); ``variant_case`` over the (variant, architecture) pairs each supports
+    (architecture ``None`` for a variant without that choice, e.g. the classifier)."""
     if "variant_name" in metafunc.fixturenames:
-        metafunc.parametrize("variant_name", _first_party_variants())
+        metafunc.parametrize("variant_name", list(_first_party_variants()))
     if "variant_case" in metafunc.fixturenames:
-        cases = [
-            (name, arch)
-            for name in _first_party_variants()
-            for arch in ("mlp", "cnn")
-            if not (name == "vqvae" and arch == "mlp")  # VQ-VAE quantises a spatial grid
-        ]
-        metafunc.parametrize("variant_case", cases, ids=[f"{n}-{a}" for n, a in cases])
+        cases: list[tuple[str, str | None]] = []
+        for name, kind in _first_party_variants().items():
+            if kind == "classifier":
+                cases.append((name, None))
+                continue
+            cases += [(name, arch) for arch in ("mlp", "cnn")
+                      if not (name == "vqvae" and arch == "mlp")]  # VQ-VAE quantises a grid
+        metafunc.parametrize("variant_case", cases,
+                             ids=[n if a is None else f"{n}-{a}" for n, a in cases])
 
 
 # -- a tiny labelled dataset and the first-party world, for training and evaluation tests --

@@ -60,7 +60,8 @@ def toy_dataset(n: int = 103, *, seed: int = 0, factors: bool = True) -> ArrayDa
 
 @pytest.fixture
 def builtin_manager() -> Iterator[PluginManager]:
-    """A strict manager holding only the core's datasets, installed as the process-wide one."""
+    """A strict manager holding only the core's built-ins (datasets, evaluation classifier),
+    installed as the process-wide one."""
     manager = PluginManager(strict=True)
     register_builtins(manager)
     with use_manager(manager) as m:

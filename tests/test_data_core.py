@@ -69,7 +69,7 @@ def test_builtins_are_registered_without_any_plugin(monkeypatch) -> None:
     info = zplugins.get_manager().plugins["zoo-datasets"]
     assert info.datasets == ["mnist", "fashion-mnist", "dsprites"]
     assert info.distribution == "vae-zoo" and "zoo_register_datasets" in info.hooks
-    assert zoo.list_variants() == []
+    assert zoo.list_variants() == ["classifier"]  # the core's own evaluation classifier
     spec = zoo.get_dataset("dsprites")
     assert spec.factor_sizes == (3, 6, 40, 32, 32) and spec.plugin == "zoo-datasets"
 

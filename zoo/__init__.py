@@ -28,6 +28,7 @@ from zoo.errors import (
     ZooError,
 )
 from zoo.hookspecs import PLUGIN_API_VERSION, hookimpl
+from zoo.manifest import read_manifest
 from zoo.registry import DatasetSpec, PretrainedSpec, VariantSpec, lazy
 
 __version__ = zoo_version()
@@ -62,5 +63,6 @@ __all__ = [
     "load",
     "load_dataset",
     "push",
+    "read_manifest",
     "save",
 ]

@@ -61,6 +61,14 @@ def get_variant(name: str) -> VariantSpec:
     return get_manager().registry.get_variant(name)
 
 
+def model_kind(model: Any) -> str | None:
+    """The :attr:`VariantSpec.kind` of a model from :func:`create` or :func:`load` (``"vae"``,
+    ``"classifier"``), or ``None`` when it names no registered variant."""
+    variant = getattr(model, "zoo_variant", None)
+    spec = get_manager().registry.variants.get(variant) if isinstance(variant, str) else None
+    return None if spec is None else spec.kind
+
+
 def build(spec: VariantSpec, config: Config, *, seed: int = 0) -> Any:
     """Run ``spec.factory`` and check what it returns; tags the model with its variant name."""
     from flax import nnx

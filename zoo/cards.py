@@ -16,6 +16,10 @@ A card is described by a plain dict (every key optional unless marked)::
         # filled in by zoo.save / zoo.push from config.json and the files:
         "variant": "vqvae", "plugin_distribution": "zoo-vqvae", "config": {...},
         "files": {"model.safetensors": "<sha256>", "config.json": "<sha256>"},
+        # machine-readable: how the metrics were measured (front matter ``zoo.eval``), so that
+        # ``zoo check-cards`` can measure them again; figures shown in the body:
+        "eval_options": {"dataset": "mnist", "split": "test", "binarize": False, ...},
+        "figures": [{"title": "Latent traversals", "path": "assets/x/traversal.png"}],
     }
 
 :func:`card_from_eval` builds one from what ``zoo eval`` printed. Rendering is deterministic
@@ -74,7 +78,10 @@ METRIC_NAMES = {
     "disentanglement.dci.informativeness": "DCI informativeness",
     "conditional_accuracy": "conditional accuracy (zoo MNIST classifier)",
     "fid_zoo_classifier": "FID (zoo MNIST classifier features)",
+    "accuracy": "accuracy",
+    "cross_entropy": "softmax cross-entropy (nats)",
 }
+_TASK_NAMES = {"image-classification": "image classification"}
 
 
 class CardError(ZooError):
@@ -92,7 +99,7 @@ def flatten_metrics(result: Mapping[str, Any], prefix: str = "") -> dict[str, fl
     out: dict[str, float] = {}
     for key, value in result.items():
         name = f"{prefix}{key}"
-        if name in _NOT_METRICS or name == "classifier":
+        if name in _NOT_METRICS or name in ("classifier", "options"):
             continue
         if isinstance(value, Mapping):
             out |= flatten_metrics(value, f"{name}.")
@@ -164,11 +171,15 @@ def _front_matter(card: Mapping[str, Any]) -> dict[str, Any]:
         "pipeline_tag": card.get("pipeline_tag") or "image-to-image",
         "metrics": sorted(metrics),
     }
+    if card.get("eval_options"):
+        front["zoo"] = {"name": card.get("name"), "variant": variant,
+                        "eval": dict(card["eval_options"])}
     if metrics:
         front["model-index"] = [{
             "name": card.get("name") or card.get("repo_id") or variant or "zoo-model",
             "results": [{
-                "task": {"type": front["pipeline_tag"], "name": "image reconstruction"},
+                "task": {"type": front["pipeline_tag"],
+                         "name": _TASK_NAMES.get(front["pipeline_tag"], "image reconstruction")},
                 "dataset": {"name": str(dataset), "type": str(dataset),
                             "split": card.get("split") or "test"},
                 "metrics": [{"name": METRIC_NAMES.get(k, k), "type": k, "value": _plain(v)}
@@ -229,6 +240,10 @@ def _body(card: Mapping[str, Any]) -> str:
                 f"(test accuracy {float(clf['test_accuracy']):.2%}"
                 + (f", trained with `{clf['trained_with']}`" if clf.get("trained_with") else "")
                 + "); this FID is not comparable with an Inception FID.", ""]
+    if card.get("figures"):
+        out += ["## Figures", ""]
+        for fig in card["figures"]:
+            out += [f"![{fig['title']}]({fig['path']})", "", f"*{fig['title']}.*", ""]
     if card.get("limitations"):
         out += ["## Limitations", "", str(card["limitations"]), ""]
     if card.get("notes"):

@@ -8,7 +8,9 @@ What is measured depends on the model and the data:
   (two definitions), mutual information between each latent and the labels;
 - data with ground-truth factors (dSprites): MIG, DCI, SAP on posterior means;
 - VQ-VAE: perplexity per batch and over the whole split, codes used, dead codes, usage counts;
-- conditional models with a classifier: conditional accuracy and FID on classifier features.
+- conditional models with a classifier: conditional accuracy and FID on classifier features;
+- classifiers (variant kind ``"classifier"``, e.g. ``classifier-mnist``): accuracy and mean
+  softmax cross-entropy on the split, and nothing else (no VAE pass, no sampling).
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ def evaluate(
     seed: int = 0,
     classifier: Any = None,
     dci_model: str = "gbt",
+    disentanglement: bool = True,
 ) -> dict[str, Any]:
     """Measure a model on ``dataset``/``split``; returns a JSON-ready dict.
 
@@ -86,6 +89,10 @@ def evaluate(
             MNIST classifier when the data are MNIST).
         dci_model: importance model of DCI: ``"gbt"`` (disentanglement_lib's gradient-boosted
             trees; minutes at 10,000 points on 2 cores), ``"random_forest"`` or ``"lasso"``.
+        disentanglement: measure MIG/DCI/SAP when the data have factors (``False`` skips them).
+
+    The result records these options under ``"options"``, so that the same measurement can be
+    made again (``zoo check-cards``).
     """
     from zoo.data import load_dataset
 
@@ -96,9 +103,15 @@ def evaluate(
     if max_examples and max_examples < len(ds):  # a seeded random subset, in dataset order
         keep = np.sort(np.random.default_rng(seed).choice(len(ds), max_examples, replace=False))
         ds = ds.subset(keep)
-    _check_fit(model, ds, spec.conditional)
+    _check_fit(model, ds, spec.conditional or spec.kind == "classifier")
     result: dict[str, Any] = {"variant": spec.name, "dataset": dataset, "split": split,
                               "examples": len(ds), "binarized": binarize}
+    result["options"] = {
+        "split": split, "batch_size": batch_size, "max_examples": max_examples,
+        "binarize": binarize, "iw_samples": iw_samples, "iw_examples": iw_examples,
+        "disentanglement_points": disentanglement_points, "seed": seed, "dci_model": dci_model}
+    if spec.kind == "classifier":
+        return jsonable(result | _classifier_pass(model, ds, batch_size, binarize, seed))
     probe = next(iter(_batches(ds.subset(np.arange(1)), 1, binarize, seed)))
     outputs = _call(model, spec.conditional, "__call__", jnp.asarray(probe["x"]),
                     labels=probe.get("labels"))
@@ -106,7 +119,7 @@ def evaluate(
         result |= _vq_pass(model, ds, batch_size, binarize, seed)
     elif "mean" in outputs:
         result |= _gaussian_pass(model, spec.conditional, ds, batch_size, binarize, seed,
-                                 disentanglement_points, dci_model)
+                                 disentanglement_points if disentanglement else 0, dci_model)
         if iw_samples:
             n = min(iw_examples, len(ds))
             result |= _iw_nll(model, spec.conditional, ds.subset(np.arange(n)), iw_samples,
@@ -114,6 +127,26 @@ def evaluate(
     if spec.conditional:
         result |= _conditional_metrics(model, ds, classifier, seed)
     return jsonable(result)
+
+
+def _classifier_pass(model: Any, ds: Any, batch_size: int, binarize: bool, seed: int) -> dict:
+    """Accuracy (arg-max logit) and mean softmax cross-entropy (nats) of a classifier-kind
+    model, whose ``model(x, labels)`` returns ``logits`` [B, K]."""
+    import optax
+
+    @nnx.jit
+    def step(model: Any, x: Any, labels: Any) -> Any:
+        logits = model(x, labels)["logits"].astype(jnp.float32)
+        ce = optax.softmax_cross_entropy_with_integer_labels(logits, labels)
+        return jnp.argmax(logits, axis=-1) == labels, ce
+
+    correct, ce = [], []
+    for b in _batches(ds, batch_size, binarize, seed):
+        c, e = step(model, jnp.asarray(b["x"]), jnp.asarray(b["labels"], jnp.int32))
+        correct.append(np.asarray(c))
+        ce.append(np.asarray(e, np.float64))
+    return {"accuracy": float(np.concatenate(correct).mean()),
+            "cross_entropy": float(np.concatenate(ce).mean())}
 
 
 def _gaussian_pass(model: Any, conditional: bool, ds: Any, batch_size: int, binarize: bool,
@@ -157,7 +190,7 @@ def _gaussian_pass(model: Any, conditional: bool, ds: Any, batch_size: int, bina
     if ds.labels is not None:
         mi = latents.mutual_information_with_labels(mean, np.asarray(ds.labels))
         res["mutual_information_with_labels"] = np.asarray(mi).tolist()
-    if ds.factors is not None:
+    if ds.factors is not None and points:
         res |= _disentanglement(mean, ds, seed, points, dci_model)
     return res
 

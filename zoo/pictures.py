@@ -47,7 +47,12 @@ def codebook_picture(model: Any, ds: Any, path: Path, *, examples: int = 2000) -
 
 def model_pictures(model: Any, ds: Any, out_dir: str | Path, *, seed: int = 0) -> list[Path]:
     """Reconstructions, samples (a class grid for conditional models), a latent traversal
-    (Gaussian latents) or a codebook-usage chart (VQ) of ``model`` on ``ds``; returns the files."""
+    (Gaussian latents) or a codebook-usage chart (VQ) of ``model`` on ``ds``; returns the files.
+    A classifier (variant kind ``"classifier"``) has no such pictures: nothing is written."""
+    from zoo.api import model_kind
+
+    if model_kind(model) == "classifier":
+        return []
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model.eval()

@@ -11,9 +11,13 @@ Environment variables (read when plugins are first loaded):
     ``1`` makes any plugin error (import failure, raising hook, invalid or conflicting
     registration) raise instead of being reported and skipped.
 
-The core's own datasets (module ``zoo.data.builtin``, plugin ``"zoo-datasets"``) are registered
-through the same hooks by :func:`get_manager` before any entry point, whatever the variables
-above say.
+The core's own built-ins are registered through the same hooks by :func:`get_manager` before
+any entry point, whatever the variables above say (:func:`register_builtins`):
+
+- plugin ``"zoo-datasets"`` (module ``zoo.data.builtin``): the datasets mnist, fashion-mnist and
+  dsprites;
+- plugin ``"zoo-classifier"`` (module ``zoo.metrics.builtin``): the evaluation classifier, as
+  the variant ``classifier`` (kind ``"classifier"``) and the pretrained ``classifier-mnist``.
 """
 
 from __future__ import annotations
@@ -50,10 +54,18 @@ _HOOKS = {
     "zoo_register_pretrained": PretrainedSpec,
     "zoo_register_datasets": DatasetSpec,
 }
-#: The core's own datasets, registered as an ordinary plugin by :func:`get_manager` (always,
-#: whatever ZOO_PLUGINS / ZOO_DISABLE_PLUGIN_AUTOLOAD say: they are part of the core).
+#: The core's own datasets and evaluation classifier, registered as ordinary plugins by
+#: :func:`get_manager` (always, whatever ZOO_PLUGINS / ZOO_DISABLE_PLUGIN_AUTOLOAD say: they are
+#: part of the core).
 BUILTIN_DATASETS_PLUGIN = "zoo-datasets"
 BUILTIN_DATASETS_MODULE = "zoo.data.builtin"
+BUILTIN_CLASSIFIER_PLUGIN = "zoo-classifier"
+BUILTIN_CLASSIFIER_MODULE = "zoo.metrics.builtin"
+#: plugin name -> module of every core built-in, in registration order.
+BUILTIN_PLUGINS = {
+    BUILTIN_DATASETS_PLUGIN: BUILTIN_DATASETS_MODULE,
+    BUILTIN_CLASSIFIER_PLUGIN: BUILTIN_CLASSIFIER_MODULE,
+}
 
 
 class ZooPluginWarning(UserWarning):
@@ -239,19 +251,20 @@ _manager_lock = threading.Lock()
 
 
 def register_builtins(manager: PluginManager) -> None:
-    """Register the core's built-in datasets (plugin ``"zoo-datasets"``) on ``manager``."""
+    """Register the core's built-ins on ``manager``: the datasets (plugin ``"zoo-datasets"``)
+    and the evaluation classifier (plugin ``"zoo-classifier"``), see :data:`BUILTIN_PLUGINS`."""
     try:
         version = importlib.metadata.version("vae-zoo")
     except importlib.metadata.PackageNotFoundError:  # running from a source tree
         version = None
-    module = importlib.import_module(BUILTIN_DATASETS_MODULE)
-    manager.register(module, name=BUILTIN_DATASETS_PLUGIN, distribution="vae-zoo",
-                     version=version)
+    for name, module_name in BUILTIN_PLUGINS.items():
+        module = importlib.import_module(module_name)
+        manager.register(module, name=name, distribution="vae-zoo", version=version)
 
 
 def get_manager() -> PluginManager:
-    """The process-wide plugin manager: the core's built-in datasets, then the entry points
-    (unless disabled)."""
+    """The process-wide plugin manager: the core's built-ins (datasets, evaluation
+    classifier), then the entry points (unless disabled)."""
     global _manager
     with _manager_lock:
         if _manager is None:

@@ -13,11 +13,14 @@ from typing import Any
 from zoo.config import Config
 from zoo.errors import NameConflictError, PluginError, UnknownNameError
 
-__all__ = ["DatasetSpec", "PretrainedSpec", "Registry", "VariantSpec", "lazy"]
+__all__ = ["VARIANT_KINDS", "DatasetSpec", "PretrainedSpec", "Registry", "VariantSpec",
+           "lazy"]
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _BUNDLED = re.compile(r"^[A-Za-z_][\w.]*:[\w.-]+(/[\w.-]+)*$")
+#: What a variant can be (:attr:`VariantSpec.kind`).
+VARIANT_KINDS = ("vae", "classifier")
 
 
 def lazy(target: str) -> Callable[..., Any]:
@@ -65,6 +68,14 @@ class VariantSpec:
             ``outputs`` is what the model's ``__call__`` returned for images ``x`` [B, H, W, C].
         conditional: whether the model's ``__call__`` takes integer ``labels`` [B].
         description: one line shown by ``zoo list`` and ``zoo info``.
+        kind: what the model is, one of :data:`VARIANT_KINDS`: ``"vae"`` (the default; the
+            model follows the VAE protocol: ``__call__`` returns at least ``logits`` and
+            ``reconstruction`` [B, H, W, C], and it offers ``encode`` / ``decode`` /
+            ``reconstruct``, with ``sample`` / ``traverse`` where its latent allows) or
+            ``"classifier"`` (``conditional`` must be True; ``__call__(x, labels)`` returns
+            ``logits`` [B, num_classes] and ``labels`` [B]; trained and evaluated for accuracy,
+            with no pictures, sampling or latents). Evaluation, the conformance kit and the
+            picture commands dispatch on it.
         plugin: the plugin that registered the spec (filled in by the registry).
     """
 
@@ -75,6 +86,7 @@ class VariantSpec:
     loss: Callable[..., Any]
     conditional: bool = False
     description: str = ""
+    kind: str = "vae"
     plugin: str = ""
 
     def validate(self) -> None:
@@ -93,6 +105,16 @@ class VariantSpec:
         for attr in ("factory", "loss"):
             if not callable(getattr(self, attr)):
                 raise PluginError(f"variant {self.name!r}: {attr} must be callable")
+        if self.kind not in VARIANT_KINDS:
+            raise PluginError(
+                f"variant {self.name!r}: kind must be one of "
+                f"{', '.join(repr(k) for k in VARIANT_KINDS)}, got {self.kind!r}"
+            )
+        if self.kind == "classifier" and not self.conditional:
+            raise PluginError(
+                f"variant {self.name!r}: kind 'classifier' needs conditional=True (its "
+                "__call__(x, labels) receives the labels its loss is measured against)"
+            )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -103,8 +103,12 @@ def make_optimizer(tc: TrainConfig, total_steps: int) -> Any:
 def fit_model_config(
     model_config: Config, dataset: Any, num_classes: int | None, explicit: set[str]
 ) -> Config:
-    """Adapt image shape (and class count) to the dataset unless the user set them."""
-    if not isinstance(model_config, ImageModelConfig):
+    """Adapt image shape (and class count) to the dataset unless the user set them: for an
+    :class:`~zoo.config.ImageModelConfig`, or any config with ``height``, ``width`` and
+    ``channels`` fields (e.g. the classifier's)."""
+    image_fields = {"height", "width", "channels"}
+    if not (isinstance(model_config, ImageModelConfig)
+            or image_fields <= set(type(model_config).field_types())):
         return model_config
     h, w, c = dataset.images.shape[1:]
     wanted = {"height": h, "width": w, "channels": c}

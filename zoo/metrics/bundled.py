@@ -1,8 +1,12 @@
 """The zoo's own MNIST classifier: saved, shipped inside the package, loaded for evaluation.
 
-It was trained by ``zoo train-classifier --dataset mnist --out DIR`` (record in its
-``classifier.json``) and is what "conditional accuracy" and "FID (zoo MNIST classifier
-features)" are measured with. Never compare that FID with an Inception FID.
+It is the registry's pretrained model ``classifier-mnist`` (variant ``classifier``, registered
+by the core's plugin ``"zoo-classifier"``, :mod:`zoo.metrics.builtin`):
+``zoo.load("classifier-mnist")`` gives the same model. Its directory holds what
+:func:`zoo.save` writes (``model.safetensors``, ``config.json``) and ``classifier.json``, the
+training record (dataset, test accuracy, epochs, seed, the command that trained it:
+``zoo train-classifier --dataset mnist``). It is what "conditional accuracy" and "FID (zoo
+MNIST classifier features)" are measured with. Never compare that FID with an Inception FID.
 """
 
 from __future__ import annotations
@@ -23,38 +27,53 @@ __all__ = ["BUNDLED_DIR", "classifier_fid", "default_classifier_for", "describe"
 
 BUNDLED_DIR = files("zoo.metrics") / "weights" / "classifier-mnist"
 FID_NAME = "FID (zoo MNIST classifier features)"
+#: The training record beside the model files (not part of the model: not hashed, not loaded).
+RECORD_FILE = "classifier.json"
 
 
 def save_classifier(model: Any, directory: str | os.PathLike[str], record: dict[str, Any]) -> Path:
-    """Write ``model.safetensors`` and ``classifier.json`` (config + ``record``) atomically."""
-    from zoo.checkpoint import save_weights
+    """Write ``model`` as :func:`zoo.save` does (``model.safetensors`` + ``config.json``, variant
+    ``classifier`` unless the model already names its variant) and ``record`` as
+    ``classifier.json``, each file atomically; return the directory."""
+    from zoo import api
+    from zoo.metrics.builtin import CLASSIFIER_VARIANT
 
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    save_weights(model, directory / "model.safetensors", metadata={"kind": "zoo-classifier"})
-    meta = {"config": model.config.to_dict(), **record}
-    atomic_write_text(directory / "classifier.json", json.dumps(meta, indent=2) + "\n")
+    if getattr(model, "zoo_variant", None) is None:
+        model.zoo_variant = CLASSIFIER_VARIANT
+    directory = api.save(model, directory)
+    atomic_write_text(directory / RECORD_FILE, json.dumps(dict(record), indent=2) + "\n")
     return directory
 
 
-def load_classifier(directory: str | os.PathLike[str] | Any = BUNDLED_DIR) -> Any:
-    """Load a classifier saved by :func:`save_classifier` (default: the bundled one)."""
-    from flax import nnx
+def _bundled_directory() -> Path:
+    """The bundled ``classifier-mnist`` files, checked against the registry's sha256 (offline)."""
+    from zoo.hub import resolve_pretrained
+    from zoo.metrics.builtin import CLASSIFIER_MNIST
+    from zoo.plugins import get_manager
 
-    from zoo.checkpoint import load_weights, read_safetensors
-    from zoo.metrics.classifier import ClassifierConfig, MnistClassifier
+    spec = get_manager().registry.get_pretrained(CLASSIFIER_MNIST)
+    return resolve_pretrained(spec, local_files_only=True).directory
 
-    directory = Path(str(directory))
-    try:
-        meta = json.loads((directory / "classifier.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise CorruptWeightsError(f"no readable classifier in {str(directory)!r} ({exc})") from None
-    config = ClassifierConfig.from_dict(meta["config"])
-    model = nnx.eval_shape(lambda: MnistClassifier(config, rngs=nnx.Rngs(0)))
-    load_weights(model, read_safetensors(directory / "model.safetensors"), source=str(directory))
-    model.eval()
+
+def load_classifier(directory: str | os.PathLike[str] | Any = None) -> Any:
+    """Load a classifier in eval mode: by default the bundled ``classifier-mnist`` (its files
+    sha256-checked, never fetched), else a directory :func:`save_classifier` or :func:`zoo.save`
+    wrote (e.g. the ``best/`` of a ``zoo train classifier`` run). The training record in its
+    ``classifier.json``, if any, becomes ``model.record`` (see :func:`describe`)."""
+    from zoo import api
+
+    directory = _bundled_directory() if directory is None else Path(str(directory))
+    record: dict[str, Any] = {}
+    if (directory / RECORD_FILE).is_file():
+        try:
+            record = json.loads((directory / RECORD_FILE).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise CorruptWeightsError(f"unreadable {RECORD_FILE} in {str(directory)!r} ({exc})"
+                                      ) from None
+    model = api.load_directory(directory)
     # kept hashable: NNX treats plain attributes as static graph metadata
-    model.record = tuple(sorted((k, v) for k, v in meta.items() if k != "config"))
+    model.record = tuple(sorted((k, v) for k, v in record.items()
+                                if not isinstance(v, list | dict)))
     return model
 
 

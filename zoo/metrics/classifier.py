@@ -9,10 +9,8 @@ Images are NHWC [B, 28, 28, 1], uint8 in [0, 255] or float in [0, 1].
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import itertools
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -22,65 +20,21 @@ import numpy as np
 import optax
 from flax import nnx
 
-from zoo.config import Config
-from zoo.errors import ConfigError, InputError
-from zoo.nn import check_images, check_labels
+from zoo.errors import InputError
+from zoo.metrics.classifier_config import ClassifierConfig
+from zoo.nn import check_images, check_labels, noise_key
 
 __all__ = [
     "ClassifierConfig",
     "MnistClassifier",
     "accuracy",
+    "classifier_loss",
     "conditional_accuracy",
     "extract_features",
     "predict",
     "to_float_images",
     "train_classifier",
 ]
-
-
-@dataclasses.dataclass(frozen=True)
-class ClassifierConfig(Config):
-    """Shape of the classifier: 3x3 convolutions (ReLU) with the given channels and strides,
-    a dense feature layer (ReLU; the FID features), a linear head to ``num_classes`` logits."""
-
-    height: int = 28
-    width: int = 28
-    channels: int = 1
-    num_classes: int = 10
-    conv_channels: tuple[int, ...] = (32, 64, 64)
-    conv_strides: tuple[int, ...] = (1, 2, 2)
-    feature_dim: int = 128
-    dropout: float = 0.25
-
-    def validate(self) -> None:
-        super().validate()
-        name = type(self).__name__
-        for field in ("height", "width", "channels", "feature_dim"):
-            if getattr(self, field) < 1:
-                raise ConfigError(f"{name}.{field} must be >= 1")
-        if self.num_classes < 2:
-            raise ConfigError(f"{name}.num_classes must be >= 2, got {self.num_classes}")
-        if not self.conv_channels or len(self.conv_channels) != len(self.conv_strides):
-            raise ConfigError(
-                f"{name}: conv_channels and conv_strides need one entry per convolution, got "
-                f"{self.conv_channels!r} and {self.conv_strides!r}"
-            )
-        if any(c < 1 for c in self.conv_channels) or any(s < 1 for s in self.conv_strides):
-            raise ConfigError(f"{name}: conv_channels and conv_strides must be positive")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"{name}.dropout must be in [0, 1), got {self.dropout}")
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        return (self.height, self.width, self.channels)
-
-    @property
-    def grid(self) -> tuple[int, int]:
-        """Spatial size after the convolutions ('SAME' padding: ceil division per stride)."""
-        h, w = self.height, self.width
-        for s in self.conv_strides:
-            h, w = math.ceil(h / s), math.ceil(w / s)
-        return h, w
 
 
 def to_float_images(images: Any) -> jax.Array:
@@ -92,7 +46,11 @@ def to_float_images(images: Any) -> jax.Array:
 
 
 class MnistClassifier(nnx.Module):
-    """[B, H, W, C] images -> ``features`` [B, feature_dim] -> logits [B, num_classes]."""
+    """[B, H, W, C] images -> ``features`` [B, feature_dim] -> logits [B, num_classes].
+
+    Also the registry's ``classifier`` variant (kind ``"classifier"``): ``model(x, labels,
+    rngs=key)`` is the forward pass of the generic training loop (see :meth:`__call__`).
+    """
 
     def __init__(self, config: ClassifierConfig | None = None, *, rngs: nnx.Rngs) -> None:
         config = ClassifierConfig() if config is None else config
@@ -107,6 +65,8 @@ class MnistClassifier(nnx.Module):
         h, w = config.grid
         self.feature = nnx.Linear(h * w * chans[-1], config.feature_dim, rngs=rngs)
         self.head = nnx.Linear(config.feature_dim, config.num_classes, rngs=rngs)
+        #: ``model.eval()`` sets it True: no augmentation or dropout in the labelled call.
+        self.deterministic = False
 
     def features(self, x: jax.Array) -> jax.Array:
         """The feature layer's activations (after ReLU): [B, feature_dim]."""
@@ -116,14 +76,70 @@ class MnistClassifier(nnx.Module):
             x = jax.nn.relu(conv(x))
         return jax.nn.relu(self.feature(x.reshape(x.shape[0], -1)))
 
-    def __call__(self, x: jax.Array, *, key: jax.Array | None = None) -> jax.Array:
-        """Logits [B, num_classes]. ``key`` turns on dropout (training); ``None`` is eval."""
+    def _logits(self, x: jax.Array, dropout_key: jax.Array | None) -> jax.Array:
         h = self.features(x)
         rate = self.config.dropout
-        if key is not None and rate > 0.0:
-            keep = jax.random.bernoulli(key, 1.0 - rate, h.shape)
+        if dropout_key is not None and rate > 0.0:
+            keep = jax.random.bernoulli(dropout_key, 1.0 - rate, h.shape)
             h = jnp.where(keep, h / (1.0 - rate), 0.0)
         return self.head(h)
+
+    def __call__(
+        self,
+        x: jax.Array,
+        labels: jax.Array | None = None,
+        *,
+        key: jax.Array | None = None,
+        rngs: nnx.Rngs | jax.Array | None = None,
+    ) -> Any:
+        """Classify images ``x`` [B, H, W, C] (uint8 or float in [0, 1]).
+
+        ``model(x)`` returns logits [B, num_classes]; ``key`` turns on dropout (training, as
+        :func:`train_classifier` uses it), ``None`` is eval.
+
+        ``model(x, labels, rngs=key)`` (the generic training loop's call, ``labels`` int [B])
+        returns ``{"logits": [B, num_classes], "labels": [B]}`` for :func:`classifier_loss`.
+        In training mode (``model.train()``, the default) with ``rngs`` (an ``nnx.Rngs`` or a
+        PRNG key), the images are randomly shifted by up to :data:`MAX_SHIFT` pixels and the
+        feature layer is dropped out, as in :func:`train_classifier`; after ``model.eval()``,
+        or without ``rngs``, the call is deterministic.
+        """
+        if labels is None:
+            if rngs is not None:
+                raise InputError(
+                    "MnistClassifier: rngs= goes with labels (model(x, labels, rngs=key), the "
+                    "training call); for logits with dropout use model(x, key=key)"
+                )
+            return self._logits(x, key)
+        if key is not None:
+            raise InputError("MnistClassifier: with labels, pass the noise as rngs=, not key=")
+        check_images(x, self.config.image_shape, "MnistClassifier")
+        labels = check_labels(labels, x.shape[0], self.config.num_classes, "MnistClassifier")
+        noise = None if self.deterministic else noise_key(rngs)
+        dropout_key = None
+        if noise is not None:
+            x, dropout_key = _augment(noise, x, MAX_SHIFT)
+        return {"logits": self._logits(x, dropout_key), "labels": labels}
+
+
+def classifier_loss(
+    outputs: dict[str, jax.Array], x: jax.Array, *, config: ClassifierConfig, step: Any
+) -> tuple[jax.Array, dict[str, jax.Array]]:
+    """Loss of the ``classifier`` variant: mean softmax cross-entropy of ``outputs["logits"]``
+    [B, K] against ``outputs["labels"]`` int [B] (optax), in nats.
+
+    Returns ``(loss, {"loss", "cross_entropy", "accuracy"})``: ``accuracy`` is the fraction of
+    the batch whose arg-max logit is its label. ``x``, ``config`` and ``step`` are unused (the
+    variant loss signature).
+    """
+    logits, labels = outputs["logits"], outputs["labels"]
+    if logits.ndim != 2 or labels.shape != logits.shape[:1]:
+        raise InputError(f"classifier_loss: expected logits [B, K] and labels [B], got "
+                         f"{tuple(logits.shape)} and {tuple(labels.shape)}")
+    logits = logits.astype(jnp.float32)
+    loss = optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
+    acc = jnp.mean((jnp.argmax(logits, axis=-1) == labels).astype(jnp.float32))
+    return loss, {"loss": loss, "cross_entropy": loss, "accuracy": acc}
 
 
 # -- training -----------------------------------------------------------------------------------
@@ -141,6 +157,17 @@ def _random_shift(key: jax.Array, x: jax.Array, max_shift: int) -> jax.Array:
         return jax.lax.dynamic_slice(image, (offset[0], offset[1], 0), (h, w, image.shape[-1]))
 
     return jax.vmap(crop)(padded, offsets)
+
+
+#: Random shift (pixels) of the training augmentation.
+MAX_SHIFT = 2
+
+
+def _augment(key: jax.Array, x: jax.Array, max_shift: int) -> tuple[jax.Array, jax.Array]:
+    """The training augmentation: float images randomly shifted by up to ``max_shift`` pixels,
+    and the key left for dropout."""
+    shift_key, dropout_key = jax.random.split(key)
+    return _random_shift(shift_key, to_float_images(x), max_shift), dropout_key
 
 
 def _check_split(images: Any, labels: Any, config: ClassifierConfig, who: str) -> tuple:
@@ -173,7 +200,7 @@ def train_classifier(
         batch_size: examples per step.
         lr: peak learning rate.
         seed: initialisation, shuffling, dropout and augmentation.
-        augment: random shifts of up to 2 pixels.
+        augment: random shifts of up to :data:`MAX_SHIFT` (2) pixels.
         config: architecture (default :class:`ClassifierConfig`).
         log: called after each epoch with ``{"epoch", "loss", "seconds"}``.
     Returns:
@@ -194,12 +221,11 @@ def train_classifier(
     schedule = optax.cosine_decay_schedule(lr, epochs * steps_per_epoch)
     tx = optax.adam(schedule)
     opt_state = tx.init(params)
-    max_shift = 2 if augment else 0
+    max_shift = MAX_SHIFT if augment else 0
 
     @functools.partial(jax.jit, donate_argnums=(0, 1))
     def step(params: Any, opt_state: Any, x: jax.Array, y: jax.Array, key: jax.Array) -> tuple:
-        shift_key, dropout_key = jax.random.split(key)
-        x = _random_shift(shift_key, to_float_images(x), max_shift)
+        x, dropout_key = _augment(key, x, max_shift)
 
         def loss_fn(p: Any) -> jax.Array:
             logits = nnx.merge(graphdef, p)(x, key=dropout_key)

@@ -35,8 +35,21 @@ def _name(model: Any) -> str:
     return type(model).__name__
 
 
+def _refuse_classifier(model: Any, what: str) -> None:
+    """A clear error for a classifier (variant kind ``"classifier"``) given to a VAE picture."""
+    from zoo.api import model_kind
+
+    if model_kind(model) == "classifier":
+        raise ZooError(
+            f"{_name(model)} (variant {model.zoo_variant!r}) is a classifier, not a VAE: it has "
+            f"no decoder, latent space or prior, so it cannot {what}. Measure it with "
+            "`zoo eval MODEL --dataset DATA` (accuracy, cross-entropy) instead"
+        )
+
+
 def is_conditional(model: Any) -> bool:
     """Whether ``model.decode`` takes ``labels`` (a conditional model such as the CVAE)."""
+    _refuse_classifier(model, "make VAE pictures (samples, reconstructions, traversals)")
     decode = getattr(model, "decode", None)
     if not callable(decode):
         raise ZooError(
@@ -50,6 +63,7 @@ def is_conditional(model: Any) -> bool:
 
 
 def _require_gaussian(model: Any, what: str) -> None:
+    _refuse_classifier(model, f"produce {what}")
     if not callable(getattr(model, "traverse", None)):
         raise ZooError(
             f"{what} need a Gaussian latent, and {_name(model)} has none (no traverse() or "
@@ -208,6 +222,7 @@ def reconstruct_model(model: Any, x: Any, labels: Any = None) -> np.ndarray:
     """Deterministic reconstructions of images ``x`` [N, H, W, C]: float32 [N, H, W, C] in
     [0, 1]. Conditional models need ``labels`` (one class, or integer labels [N])."""
     who = "reconstruct_model"
+    _refuse_classifier(model, "reconstruct images")
     if not callable(getattr(model, "reconstruct", None)):
         raise ZooError(f"{who}: {_name(model)} has no reconstruct(); is it a zoo model?")
     x = _images(x, who)
@@ -217,6 +232,7 @@ def reconstruct_model(model: Any, x: Any, labels: Any = None) -> np.ndarray:
 
 
 def _require_sample(model: Any, who: str) -> None:
+    _refuse_classifier(model, "sample images")
     if not callable(getattr(model, "sample", None)):
         raise ZooError(
             f"{who}: {_name(model)} has no sample(): it has no learned prior to sample from (a "

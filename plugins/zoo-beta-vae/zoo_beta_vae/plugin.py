@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from zoo import VariantSpec, hookimpl, lazy
+from zoo import VariantSpec, hookimpl, lazy, read_manifest
 from zoo_beta_vae.config import BetaVAEConfig
 
 ZOO_PLUGIN_API = 1
@@ -33,3 +33,10 @@ def zoo_register_variants(register: Any) -> None:
             description="beta-VAE with capacity control, gamma*|KL - C| (Burgess et al. 2018)",
         )
     )
+
+
+@hookimpl
+def zoo_register_pretrained(register: Any) -> None:
+    """The trained models bundled in this distribution (pretrained/manifest.json)."""
+    for spec in read_manifest("zoo_beta_vae"):
+        register(spec)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from zoo import VariantSpec, hookimpl, lazy
+from zoo import VariantSpec, hookimpl, lazy, read_manifest
 from zoo_cvae.config import CVAEConfig
 
 ZOO_PLUGIN_API = 1
@@ -23,3 +23,10 @@ def zoo_register_variants(register: Any) -> None:
             description="Conditional VAE (Sohn et al. 2015): encoder and decoder see class labels",
         )
     )
+
+
+@hookimpl
+def zoo_register_pretrained(register: Any) -> None:
+    """The trained models bundled in this distribution (pretrained/manifest.json)."""
+    for spec in read_manifest("zoo_cvae"):
+        register(spec)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from zoo import VariantSpec, hookimpl, lazy
+from zoo import VariantSpec, hookimpl, lazy, read_manifest
 from zoo_vqvae.config import VQVAEConfig
 
 ZOO_PLUGIN_API = 1
@@ -22,3 +22,10 @@ def zoo_register_variants(register: Any) -> None:
             description="VQ-VAE (van den Oord et al. 2017), EMA codebook with dead-code reset",
         )
     )
+
+
+@hookimpl
+def zoo_register_pretrained(register: Any) -> None:
+    """The trained models bundled in this distribution (pretrained/manifest.json)."""
+    for spec in read_manifest("zoo_vqvae"):
+        register(spec)

@@ -1,0 +1,134 @@
+"""``zoo list``, ``info``, ``plugins`` and ``datasets``: what the registry holds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from zoo.plugins import get_manager
+from zoo.registry import PretrainedSpec, VariantSpec
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, sort_keys=True))
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    registry = get_manager().registry
+    names = registry.list_models(args.pattern)
+    rows = []
+    for name in names:
+        spec = registry.lookup(name)
+        kind = "variant" if isinstance(spec, VariantSpec) else "pretrained"
+        rows.append({"name": name, "kind": kind, "plugin": spec.plugin,
+                     "description": spec.description})
+    if args.json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        print(f"no models match {args.pattern!r}; `zoo plugins` shows what is installed")
+        return 0
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        print(f"{r['name']:<{width}}  {r['kind']:<10}  {r['plugin']:<12}  {r['description']}")
+    return 0
+
+
+def _variant_info(spec: VariantSpec) -> dict[str, Any]:
+    return {
+        "name": spec.name,
+        "kind": "variant",
+        "plugin": spec.plugin,
+        "description": spec.description,
+        "conditional": spec.conditional,
+        "config_class": f"{spec.config_class.__module__}.{spec.config_class.__qualname__}",
+        "default_config": spec.default_config.to_dict(),
+    }
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    spec = get_manager().registry.lookup(args.name)
+    if isinstance(spec, PretrainedSpec):
+        info: dict[str, Any] = {
+            "name": spec.name, "kind": "pretrained", "plugin": spec.plugin,
+            "variant": spec.variant, "config": dict(spec.config), "repo_id": spec.repo_id,
+            "revision": spec.revision, "files": dict(spec.files), "license": spec.license,
+            "dataset": spec.dataset, "description": spec.description, "bundled": spec.bundled,
+        }
+    else:
+        info = _variant_info(spec)
+    if args.json:
+        _print_json(info)
+        return 0
+    for key, value in info.items():
+        if isinstance(value, dict):
+            print(f"{key}:")
+            for k, v in value.items():
+                print(f"  {k} = {json.dumps(v)}")
+        else:
+            print(f"{key}: {value}")
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    plugins = [p.to_dict() for p in get_manager().plugins.values()]
+    plugins.sort(key=lambda p: p["name"])
+    if args.json:
+        _print_json(plugins)
+        return 0
+    if not plugins:
+        print("no zoo plugins loaded (check ZOO_PLUGINS / ZOO_DISABLE_PLUGIN_AUTOLOAD)")
+    for p in plugins:
+        dist = f"{p['distribution']} {p['version']}" if p["distribution"] else "(not installed)"
+        print(f"{p['name']}  [{dist}]  module {p['module']}")
+        print(f"  hooks: {', '.join(p['hooks']) or '-'}")
+        print(f"  variants: {', '.join(p['variants']) or '-'}")
+        print(f"  pretrained: {', '.join(p['pretrained']) or '-'}")
+        print(f"  datasets: {', '.join(p.get('datasets', [])) or '-'}")
+        for err in p["errors"]:
+            print(f"  ERROR: {err}")
+    return 0
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    registry = get_manager().registry
+    rows = []
+    for name in sorted(registry.datasets):
+        spec = registry.datasets[name]
+        rows.append({"name": name, "plugin": spec.plugin, "image_shape": list(spec.image_shape),
+                     "num_classes": spec.num_classes, "factors": list(spec.factor_names),
+                     "splits": list(spec.splits), "description": spec.description})
+    if args.json:
+        _print_json(rows)
+        return 0
+    for r in rows:
+        shape = "x".join(map(str, r["image_shape"]))
+        print(f"{r['name']:<14} {shape:<8} {r['plugin']:<13} {r['description']}")
+    return 0
+
+
+def add_list(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("list", help="list variants and pretrained models")
+    p.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern, e.g. 'beta*'")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_list)
+
+
+def add_info(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("info", help="show a variant's default config or a pretrained entry")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_info)
+
+
+def add_plugins(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("plugins", help="show loaded plugins, what they registered, their errors")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_plugins)
+
+
+def add_datasets(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("datasets", help="list registered datasets")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_datasets)
