@@ -174,7 +174,7 @@ def test_train_classifier_variant_with_the_generic_loop(world, tmp_path, capsys)
     assert plots == ["training_curves.png"]  # no VAE pictures for a classifier
     best = tmp_path / "run" / "best"
     r = evaluate(best, "stripes")
-    assert set(r) == {"variant", "dataset", "split", "examples", "binarized", "accuracy",
+    assert set(r) == {"variant", "dataset", "split", "examples", "binarized", "options", "accuracy",
                       "cross_entropy"}
     assert r["accuracy"] > 0.5 and r["cross_entropy"] > 0  # 4 classes: chance is 0.25
     # picture commands say it is a classifier instead of crashing

@@ -30,8 +30,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"no models match {args.pattern!r}; `zoo plugins` shows what is installed")
         return 0
     width = max(len(r["name"]) for r in rows)
+    pwidth = max(len(r["plugin"]) for r in rows)
     for r in rows:
-        print(f"{r['name']:<{width}}  {r['kind']:<10}  {r['plugin']:<12}  {r['description']}")
+        print(f"{r['name']:<{width}}  {r['kind']:<10}  {r['plugin']:<{pwidth}}  "
+              f"{r['description']}")
     return 0
 
 
@@ -41,6 +43,7 @@ def _variant_info(spec: VariantSpec) -> dict[str, Any]:
         "kind": "variant",
         "plugin": spec.plugin,
         "description": spec.description,
+        "model_kind": spec.kind,
         "conditional": spec.conditional,
         "config_class": f"{spec.config_class.__module__}.{spec.config_class.__qualname__}",
         "default_config": spec.default_config.to_dict(),
@@ -53,7 +56,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         info: dict[str, Any] = {
             "name": spec.name, "kind": "pretrained", "plugin": spec.plugin,
             "variant": spec.variant, "config": dict(spec.config), "repo_id": spec.repo_id,
-            "revision": spec.revision, "files": dict(spec.files), "license": spec.license,
+            "revision": spec.revision or "(not pinned: not published on the Hub yet)",
+            "files": dict(spec.files), "license": spec.license,
             "dataset": spec.dataset, "description": spec.description, "bundled": spec.bundled,
         }
     else:
