@@ -1,0 +1,27 @@
+"""Entry point of the beta-TCVAE plugin. Light on purpose: JAX and the model code are imported
+only when a model is built or its loss is first called (``zoo.lazy``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import zoo
+from zoo_betatcvae.config import BetaTCVAEConfig
+
+#: The zoo plugin API this plugin was written for (``zoo.PLUGIN_API_VERSION``).
+ZOO_PLUGIN_API = 1
+
+
+@zoo.hookimpl
+def zoo_register_variants(register: Any) -> None:
+    register(
+        zoo.VariantSpec(
+            name="beta-tcvae",
+            config_class=BetaTCVAEConfig,
+            default_config=BetaTCVAEConfig(),
+            factory=zoo.lazy("zoo_betatcvae.model:BetaTCVAE"),
+            loss=zoo.lazy("zoo_betatcvae.loss:beta_tcvae_loss"),
+            description="beta-TCVAE (Chen et al. 2018): KL split into index-code MI, total "
+                        "correlation and dimension-wise KL, weighted alpha/beta/gamma",
+        )
+    )
