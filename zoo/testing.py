@@ -1,19 +1,42 @@
 """Conformance checks any variant plugin can run in its own test suite.
 
-    from zoo.testing import check_variant
+    from zoo.testing import check_plugin, check_pretrained, check_variant
     check_variant(spec, tmp_path)          # raises ConformanceError naming the broken rule
+    check_plugin(my_package.plugin, tmp_path, cards_dir="model_cards")  # every variant + entry
+
+With ``vae-zoo`` installed, pytest also offers these as fixtures (:mod:`zoo.pytest_plugin`):
+``zoo_check_variant("my-vae", plugin=my_package.plugin)``, ``zoo_check_plugin(...)`` and
+``zoo_fresh_manager``.
 
 Each rule is a small function; :func:`check_variant` runs those of the variant's kind on a tiny
-config: a VAE (``kind="vae"``) is checked for its outputs (``logits`` and ``reconstruction``),
-loss metrics, gradients and a bit-exact save/load round trip; a classifier
-(``kind="classifier"``) for its output shapes (``logits`` [B, num_classes], ``labels`` [B]), a
-finite loss with useful gradients, a training step that changes its parameters and the same
-save/load round trip.
+config, after checking that the factory builds a ``flax.nnx.Module`` keeping its ``config`` (from
+the tiny config, and abstractly from the default one), that building under ``nnx.eval_shape``
+allocates nothing and that the config survives a JSON round trip. A VAE (``kind="vae"``) is then
+checked for its outputs (``logits`` and ``reconstruction`` shaped like the input), a loss that
+returns ``(scalar, metrics)`` and is finite with finite gradients under ``jax.jit``, and a
+bit-exact save/load round trip; a classifier (``kind="classifier"``) for its output shapes
+(``logits`` [B, num_classes], ``labels`` [B]), a finite loss with useful gradients, a training
+step that changes its parameters and the same save/load round trip.
+
+:func:`check_pretrained` checks a pretrained entry: its variant is registered, its hashes and
+revision are well-formed, its config overrides fit, its bundled files exist, match their sha256,
+name the same variant and config and load strictly, and (with ``cards_dir``) its model card
+parses with the Hub's parser and lists the same file hashes.
+
+Every failure is a :class:`ConformanceError` whose message starts with the variant (or entry)
+and plugin, names the rule in brackets and ends with ``Fix: ...``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import importlib.metadata
+import json
+import re
+import traceback
+import types
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,17 +48,51 @@ from flax import nnx
 from zoo import api
 from zoo.checkpoint import flat_state
 from zoo.config import Config, ImageModelConfig
-from zoo.registry import VariantSpec
+from zoo.plugins import PluginManager, get_manager, use_manager
+from zoo.registry import PretrainedSpec, VariantSpec
 
-__all__ = ["ConformanceError", "check_variant", "example_batch", "tiny_config"]
+__all__ = ["ConformanceError", "check_plugin", "check_pretrained", "check_variant",
+           "example_batch", "plugin_manager", "tiny_config"]
 
 
 class ConformanceError(AssertionError):
-    """A variant broke a rule of the plugin contract."""
+    """A variant broke a rule of the plugin contract; :attr:`rule` names the rule."""
+
+    def __init__(self, message: str, rule: str = "") -> None:
+        super().__init__(message)
+        self.rule = rule
 
 
 def _fail(rule: str, what: str, fix: str) -> ConformanceError:
-    return ConformanceError(f"[{rule}] {what}. Fix: {fix}")
+    return ConformanceError(f"[{rule}] {what}. Fix: {fix}", rule)
+
+
+@contextlib.contextmanager
+def _rule(rule: str, what: str, fix: str) -> Iterator[None]:
+    """Turn an unexpected exception inside the block into a ConformanceError of ``rule``."""
+    try:
+        yield
+    except ConformanceError:
+        raise
+    except Exception as exc:
+        detail = "".join(traceback.format_exception_only(exc)).strip().splitlines()[0]
+        if len(detail) > 300:
+            detail = detail[:297] + "..."
+        raise _fail(rule, f"{what} raised {detail} (full error chained above)", fix) from exc
+
+
+@contextlib.contextmanager
+def _about(who: str) -> Iterator[None]:
+    """Prefix the message of a ConformanceError raised inside with ``who``."""
+    try:
+        yield
+    except ConformanceError as exc:
+        raise ConformanceError(f"{who}: {exc}", exc.rule) from exc
+
+
+def _who(spec: VariantSpec | PretrainedSpec) -> str:
+    kind = "variant" if isinstance(spec, VariantSpec) else "pretrained model"
+    return f"{kind} {spec.name!r}" + (f" (plugin {spec.plugin!r})" if spec.plugin else "")
 
 
 def tiny_config(spec: VariantSpec) -> Config:
@@ -75,9 +132,29 @@ def _call(model: Any, spec: VariantSpec, batch: dict, **kwargs: Any) -> Any:
     return model(batch["x"], **kwargs)
 
 
+_FACTORY_FIX = ("make factory(config, *, rngs) return the model instance, a flax.nnx.Module "
+                "that stores the config as self.config")
+
+
+def _check_module(spec: VariantSpec, model: Any, config: Config, rule: str) -> None:
+    if not isinstance(model, nnx.Module):
+        raise _fail(rule, f"the factory returned {type(model).__name__}, not a flax.nnx.Module",
+                    _FACTORY_FIX)
+    if getattr(model, "config", None) != config:
+        raise _fail(rule, "the model does not keep the config it was built from as "
+                    "`model.config`", "assign self.config = config in __init__")
+
+
 def check_builds(spec: VariantSpec, config: Config) -> Any:
+    """The factory builds a module keeping ``config``, and builds under nnx.eval_shape
+    without allocating; returns the model (tagged as :func:`zoo.create` tags it)."""
+    with _rule("factory", "factory(config, rngs=nnx.Rngs(0))", _FACTORY_FIX):
+        model = spec.factory(config, rngs=nnx.Rngs(0))
+    _check_module(spec, model, config, "factory")
     model = api.build(spec, config)
-    abstract = nnx.eval_shape(lambda: api.build(spec, config))
+    with _rule("eval_shape", "nnx.eval_shape(factory)",
+               "build only from the config and rngs; no Python side effects on arrays"):
+        abstract = nnx.eval_shape(lambda: api.build(spec, config))
     leaves = jax.tree.leaves(nnx.state(abstract))
     if not all(isinstance(leaf, jax.ShapeDtypeStruct) for leaf in leaves):
         raise _fail("eval_shape", "building under nnx.eval_shape allocated arrays",
@@ -85,32 +162,54 @@ def check_builds(spec: VariantSpec, config: Config) -> Any:
     return model
 
 
+def check_default_config(spec: VariantSpec) -> None:
+    """The default config round-trips through JSON and builds (abstractly, no allocation)."""
+    cfg = spec.default_config
+    check_config_roundtrip(cfg)
+    with _rule("default-config", "building the default config under nnx.eval_shape",
+               "make the factory build from default_config alone"):
+        model = nnx.eval_shape(lambda: spec.factory(cfg, rngs=nnx.Rngs(0)))
+    _check_module(spec, model, cfg, "default-config")
+
+
 def check_config_roundtrip(config: Config) -> None:
-    again = type(config).from_json(config.to_json())
+    with _rule("config-json", "the JSON round trip",
+               "use only supported field types (int, float, bool, str, Literal, tuple)"):
+        again = type(config).from_json(config.to_json())
     if again != config:
         raise _fail("config-json", f"JSON round trip changed the config: {config} -> {again}",
                     "use only supported field types (int, float, bool, str, Literal, tuple)")
 
 
+def _forward(spec: VariantSpec, model: Any, batch: dict, what: str) -> dict:
+    with _rule("outputs", "__call__", f"make __call__(x{', labels' if spec.conditional else ''}, "
+               "*, rngs=None) accept images [B, H, W, C] in [0, 1]"):
+        outputs = _call(model, spec, batch, rngs=nnx.Rngs(1))
+    if not isinstance(outputs, Mapping):
+        raise _fail("outputs", f"__call__ returned {type(outputs).__name__}", f"return {what}")
+    return dict(outputs)
+
+
+def _shape(outputs: Mapping, key: str) -> tuple[int, ...]:
+    if not hasattr(outputs[key], "shape"):
+        raise _fail("outputs", f"output {key!r} is a {type(outputs[key]).__name__}",
+                    "return jax arrays")
+    return tuple(outputs[key].shape)
+
+
 def check_forward(spec: VariantSpec, model: Any, config: Config, batch: dict) -> dict:
-    outputs = _call(model, spec, batch, rngs=nnx.Rngs(1))
-    if not isinstance(outputs, dict):
-        raise _fail("outputs", f"__call__ returned {type(outputs).__name__}",
-                    "return a dict of arrays")
+    outputs = _forward(spec, model, batch, "a dict with logits and reconstruction [B, H, W, C]")
     for key in ("logits", "reconstruction"):
         if key not in outputs:
             raise _fail("outputs", f"missing output {key!r}", "return logits and reconstruction")
-        if outputs[key].shape != batch["x"].shape:
+        if _shape(outputs, key) != batch["x"].shape:
             raise _fail("outputs", f"{key} has shape {outputs[key].shape}, input "
                         f"{batch['x'].shape}", "decode to the input image shape")
     return outputs
 
 
 def check_classifier_forward(spec: VariantSpec, model: Any, config: Config, batch: dict) -> dict:
-    outputs = _call(model, spec, batch, rngs=nnx.Rngs(1))
-    if not isinstance(outputs, dict):
-        raise _fail("outputs", f"__call__ returned {type(outputs).__name__}",
-                    "return a dict with logits and labels")
+    outputs = _forward(spec, model, batch, "a dict with logits and labels")
     b = batch["x"].shape[0]
     num_classes = getattr(config, "num_classes", None)
     want = {"logits": (b, num_classes), "labels": (b,)}
@@ -118,12 +217,30 @@ def check_classifier_forward(spec: VariantSpec, model: Any, config: Config, batc
         if key not in outputs:
             raise _fail("outputs", f"missing output {key!r}",
                         "return logits [B, num_classes] and the labels [B] the loss compares with")
-        got = tuple(outputs[key].shape)
+        got = _shape(outputs, key)
         if got != shape and not (key == "logits" and num_classes is None and len(got) == 2
                                  and got[0] == b):
             raise _fail("outputs", f"{key} has shape {got}, expected {shape}",
                         "return one row of class logits and one label per image")
     return outputs
+
+
+def check_loss_value(spec: VariantSpec, outputs: Mapping, x: Any, config: Config) -> None:
+    """Called eagerly, the loss returns ``(scalar float loss, dict of metrics)``."""
+    with _rule("loss", "loss(outputs, x, config=..., step=3)",
+               "make loss(outputs, x, *, config, step) return (loss, metrics)"):
+        result = spec.loss(outputs, x, config=config, step=jnp.asarray(3, jnp.int32))
+    if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], Mapping)):
+        raise _fail("loss", f"the loss returned {type(result).__name__}, not a (loss, metrics) "
+                    "pair", "return (scalar loss, dict of metrics), e.g. (loss, {'loss': loss})")
+    loss = result[0]
+    shape = jnp.shape(loss)
+    if shape != ():
+        raise _fail("loss", f"the loss has shape {shape}, not a scalar",
+                    "reduce it to one number (e.g. the mean over the batch)")
+    if not jnp.issubdtype(jnp.result_type(loss), jnp.floating):
+        raise _fail("loss", f"the loss has dtype {jnp.result_type(loss)}",
+                    "compute it in floating point")
 
 
 def check_train_step(spec: VariantSpec, model: Any, config: Config, batch: dict) -> None:
@@ -134,17 +251,18 @@ def check_train_step(spec: VariantSpec, model: Any, config: Config, batch: dict)
               for k, v in flat_state(model).items() if isinstance(v, nnx.Param)}
     opt = nnx.Optimizer(model, optax.sgd(0.1), wrt=nnx.Param)
 
-    def loss_fn(m: Any) -> Any:
+    def loss_fn(m: Any, step: Any) -> Any:
         out = _call(m, spec, batch, rngs=jax.random.key(4))
-        return spec.loss(out, batch["x"], config=config, step=0)[0]
+        return spec.loss(out, batch["x"], config=config, step=step)[0]
 
     @nnx.jit
-    def step(m: Any, o: Any) -> Any:
-        loss, grads = nnx.value_and_grad(loss_fn)(m)
+    def train_step(m: Any, o: Any, step: Any) -> Any:
+        loss, grads = nnx.value_and_grad(loss_fn)(m, step)
         o.update(m, grads)
         return loss
 
-    step(model, opt)
+    with _rule("train-step", "an SGD step under nnx.jit", "keep model and loss jit-traceable"):
+        train_step(model, opt, jnp.asarray(0, jnp.int32))
     after = flat_state(model)
     if all(np.array_equal(before[k], np.asarray(after[k].get_value())) for k in before):
         raise _fail("train-step", "one SGD step left every parameter unchanged",
@@ -153,22 +271,27 @@ def check_train_step(spec: VariantSpec, model: Any, config: Config, batch: dict)
 
 def check_loss_and_grads(spec: VariantSpec, model: Any, config: Config, batch: dict,
                          required: tuple[str, ...] = ("loss", "reconstruction_loss")) -> None:
-    def loss_fn(m: Any) -> Any:
+    def loss_fn(m: Any, step: Any) -> Any:
         out = _call(m, spec, batch, rngs=jax.random.key(2))
-        return spec.loss(out, batch["x"], config=config, step=3)
+        return spec.loss(out, batch["x"], config=config, step=step)
 
     @nnx.jit
-    def step(m: Any) -> Any:
-        return nnx.value_and_grad(loss_fn, has_aux=True)(m)
+    def grad_step(m: Any, step: Any) -> Any:  # step is traced, as in zoo's training loop
+        return nnx.value_and_grad(loss_fn, has_aux=True)(m, step)
 
-    (loss, metrics), grads = step(model)
+    with _rule("jit", "the loss and its gradient under jax.jit (with a traced step)",
+               "keep model and loss traceable: no Python `if` on array values or on `step` "
+               "(use jnp.where), no numpy conversions, no float() of arrays"):
+        (loss, metrics), grads = grad_step(model, jnp.asarray(3, jnp.int32))
     if jnp.shape(loss) != ():
         raise _fail("loss", f"loss has shape {jnp.shape(loss)}", "reduce the loss to a scalar")
     for name in required:
         if name not in metrics:
             raise _fail("metrics", f"metric {name!r} missing", "return it in the metrics dict")
     if not bool(jnp.isfinite(loss)):
-        raise _fail("loss", f"loss is {float(loss)}", "check the loss for log(0) or overflow")
+        raise _fail("loss", f"loss is {float(loss)} under jax.jit",
+                    "check the loss for log(0), division by zero or overflow (compute "
+                    "likelihoods from logits, e.g. zoo.losses.bernoulli_nll)")
     bad = [jax.tree_util.keystr(p) for p, g in jax.tree_util.tree_leaves_with_path(grads)
            if not bool(jnp.all(jnp.isfinite(g)))]
     if bad:
@@ -179,8 +302,10 @@ def check_loss_and_grads(spec: VariantSpec, model: Any, config: Config, batch: d
 
 def check_save_load(spec: VariantSpec, model: Any, batch: dict, directory: Path,
                     output: str = "reconstruction") -> None:
-    api.save(model, directory)
-    loaded = api.load(directory)
+    with _rule("save-load", "zoo.save then zoo.load", "store state in nnx Variables only and "
+               "keep every config field JSON-serialisable"):
+        api.save(model, directory)
+        loaded = api.load(directory)
     if loaded.config != model.config:
         raise _fail("save-load", "loaded config differs", "keep every field JSON-serialisable")
     before, after = flat_state(model), flat_state(loaded)
@@ -204,16 +329,198 @@ def check_variant(spec: VariantSpec, directory: str | Path, config: Config | Non
 
     The variant must be registered in the active plugin manager (for the save/load rule).
     """
-    config = tiny_config(spec) if config is None else config
-    check_config_roundtrip(config)
-    model = check_builds(spec, config)
-    batch = example_batch(spec, config)
-    if spec.kind == "classifier":
-        check_classifier_forward(spec, model, config, batch)
-        check_loss_and_grads(spec, model, config, batch, required=("loss",))
-        check_train_step(spec, model, config, batch)
-        check_save_load(spec, model, batch, Path(directory), output="logits")
-        return
-    check_forward(spec, model, config, batch)
-    check_loss_and_grads(spec, model, config, batch)
-    check_save_load(spec, model, batch, Path(directory))
+    with _about(_who(spec)):
+        if config is None:
+            with _rule("default-config", "shrinking the default config for the test",
+                       "give every config field a valid default"):
+                config = tiny_config(spec)
+        check_config_roundtrip(config)
+        model = check_builds(spec, config)
+        check_default_config(spec)
+        batch = example_batch(spec, config)
+        if spec.kind == "classifier":
+            outputs = check_classifier_forward(spec, model, config, batch)
+            check_loss_value(spec, outputs, batch["x"], config)
+            check_loss_and_grads(spec, model, config, batch, required=("loss",))
+            check_train_step(spec, model, config, batch)
+            check_save_load(spec, model, batch, Path(directory), output="logits")
+            return
+        outputs = check_forward(spec, model, config, batch)
+        check_loss_value(spec, outputs, batch["x"], config)
+        check_loss_and_grads(spec, model, config, batch)
+        check_save_load(spec, model, batch, Path(directory))
+
+
+# -- pretrained entries ----------------------------------------------------------------------------
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_HEX40 = re.compile(r"[0-9a-f]{40}")
+_CARD_ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|\s*`([0-9A-Fa-f]+)`\s*\|", re.MULTILINE)
+_BUNDLE_FIX = "run `zoo bundle` again, and ship pretrained/*/* as package data"
+
+
+def _bundle_dir(spec: PretrainedSpec) -> Path:
+    """Check the bundled files exist and match their sha256; the directory holding them."""
+    from importlib.resources import files
+
+    from zoo.hub import _bundled, sha256_file
+
+    package, _, subdir = spec.bundled.partition(":")
+    try:
+        root = files(package).joinpath(*subdir.split("/"))
+    except (ModuleNotFoundError, TypeError) as exc:
+        raise _fail("pretrained-bundle", f"bundled names package {package!r}, which does not "
+                    f"import ({exc})", "name the plugin's own package in 'package:dir'") from None
+    missing = [name for name in spec.files if not root.joinpath(name).is_file()]
+    if missing:
+        raise _fail("pretrained-bundle", f"{spec.bundled} lacks {missing}", _BUNDLE_FIX)
+    paths = _bundled(spec)
+    if paths is None:  # the files exist, so only a race gets here
+        raise _fail("pretrained-bundle", f"{spec.bundled} could not be read", _BUNDLE_FIX)
+    for name, expected in spec.files.items():
+        actual = sha256_file(paths[name])
+        if actual != expected:
+            raise _fail("pretrained-bundle", f"bundled {name} has sha256 {actual}, the entry "
+                        f"says {expected}", "record the hash of the file you ship: " + _BUNDLE_FIX)
+    return paths["config.json"].parent
+
+
+def _check_card(spec: PretrainedSpec, cards_dir: str | Path) -> None:
+    from zoo.cards import parse_card
+
+    path = Path(cards_dir) / f"{spec.name}.md"
+    fix = "render the card with `zoo bundle ... --cards-dir DIR` from the files you ship"
+    if not path.is_file():
+        raise _fail("pretrained-card", f"no model card at {str(path)!r}", fix)
+    text = path.read_text(encoding="utf-8")
+    with _rule("pretrained-card", f"huggingface_hub.ModelCard({path.name})", fix):
+        from huggingface_hub import ModelCard
+
+        ModelCard(text)
+        front, body = parse_card(text)
+    named = (front.get("zoo") or {}).get("name") if isinstance(front.get("zoo"), Mapping) else None
+    if named not in (None, spec.name):
+        raise _fail("pretrained-card", f"{path.name} describes {named!r}", fix)
+    listed = {name: digest.lower() for name, digest in _CARD_ROW.findall(body)}
+    for name, digest in spec.files.items():
+        if listed.get(name) != digest:
+            got = f"sha256 {listed[name]}" if name in listed else "no sha256"
+            raise _fail("pretrained-card", f"{path.name} lists {got} for {name}, the entry has "
+                        f"{digest}", fix)
+
+
+def check_pretrained(spec: PretrainedSpec, cards_dir: str | Path | None = None) -> None:
+    """Check a pretrained entry (see the module docstring); its variant must be registered in
+    the active plugin manager. ``cards_dir`` also checks ``cards_dir/NAME.md``."""
+    from zoo.errors import PluginError
+
+    with _about(_who(spec)):
+        variant = get_manager().registry.variants.get(spec.variant)
+        if variant is None:
+            known = ", ".join(sorted(get_manager().registry.variants)) or "none"
+            raise _fail("pretrained-variant", f"names variant {spec.variant!r}, which is not "
+                        f"registered (registered: {known})", "fix the entry's variant, or "
+                        "register that variant's plugin too")
+        needed = sorted({"model.safetensors", "config.json"} - set(spec.files))
+        bad = {name: d for name, d in spec.files.items() if not _HEX64.fullmatch(str(d))}
+        if needed or bad:
+            what = f"files lacks {needed}" if needed else f"malformed sha256 {bad}"
+            raise _fail("pretrained-files", what, "list model.safetensors and config.json, each "
+                        "with its sha256 as 64 lowercase hex digits (zoo bundle records them)")
+        if spec.revision and not _HEX40.fullmatch(spec.revision):
+            raise _fail("pretrained-revision", f"revision {spec.revision!r} is not a commit sha",
+                        "pin the 40-hex commit sha `zoo push` printed, or '' until published")
+        try:
+            spec.validate()
+        except PluginError as exc:
+            raise _fail("pretrained-spec", str(exc), "fix the entry as the message says") from exc
+        with _rule("pretrained-config", f"{variant.config_class.__name__} with the entry's "
+                   "config", "make the entry's config name fields of the variant's config"):
+            config = variant.default_config.replace(**dict(spec.config))
+        if spec.bundled:
+            directory = _bundle_dir(spec)
+            meta = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+            if meta.get("variant") != spec.variant:
+                raise _fail("pretrained-config", f"the bundled config.json names variant "
+                            f"{meta.get('variant')!r}, the entry {spec.variant!r}", _BUNDLE_FIX)
+            with _rule("pretrained-config", "reading the bundled config.json", _BUNDLE_FIX):
+                shipped = variant.config_class.from_dict(meta["config"])
+            if shipped != config:
+                diff = sorted(k for k in config.to_dict()
+                              if getattr(config, k) != getattr(shipped, k))
+                raise _fail("pretrained-config", f"the bundled config.json differs from the "
+                            f"variant's default config plus the entry's config in {diff}, so "
+                            f"zoo.create({spec.name!r}) would build another model",
+                            "list every non-default field in the entry's config (zoo bundle does)")
+            with _rule("pretrained-weights", "loading the bundled weights strictly",
+                       _BUNDLE_FIX):
+                api.load_directory(directory)
+        if cards_dir is not None:
+            _check_card(spec, cards_dir)
+
+
+# -- whole plugins -------------------------------------------------------------------------------
+
+
+def _plugin_name(plugin: object) -> str:
+    """The entry-point name a plugin module is installed under, else its module (or class)
+    name."""
+    if not isinstance(plugin, types.ModuleType):
+        return type(plugin).__name__
+    for ep in importlib.metadata.entry_points(group="zoo"):
+        if ep.value == plugin.__name__:
+            return ep.name
+    return plugin.__name__
+
+
+@contextlib.contextmanager
+def plugin_manager(plugins: object | Sequence[object],
+                   name: str | None = None) -> Iterator[PluginManager]:
+    """A fresh strict :class:`PluginManager` with ``plugins`` (one plugin, or a list such as a
+    plugin yours depends on, then yours) registered, active inside the block. ``name`` names the
+    last one (default: its entry-point name)."""
+    items = list(plugins) if isinstance(plugins, list | tuple) else [plugins]
+    manager = PluginManager(strict=True)
+    for i, plugin in enumerate(items):
+        last = i == len(items) - 1
+        manager.register(plugin, name=name if name and last else _plugin_name(plugin))
+    with use_manager(manager):
+        yield manager
+
+
+def check_plugin(plugin: object | Sequence[object] | None, directory: str | Path, *,
+                 cards_dir: str | Path | None = None, variants: Sequence[str] | None = None,
+                 pretrained: bool = True, name: str | None = None) -> list[str]:
+    """Run :func:`check_variant` on every variant the plugin registers (or on ``variants``) and
+    :func:`check_pretrained` on its pretrained entries (those of ``variants``, if given).
+
+    ``plugin`` (or a list ending with it, see :func:`plugin_manager`) is registered into a fresh
+    strict manager; ``None`` checks everything the active manager holds. Returns the names
+    checked, variants first.
+    """
+    if plugin is not None:
+        with plugin_manager(plugin, name) as manager:
+            info = list(manager.plugins.values())[-1]
+            names = list(info.variants) if variants is None else list(variants)
+            entries = list(info.pretrained)
+            return _check_names(names, entries, directory, cards_dir, variants is not None,
+                                pretrained)
+    registry = get_manager().registry
+    names = sorted(registry.variants) if variants is None else list(variants)
+    return _check_names(names, sorted(registry.pretrained), directory, cards_dir,
+                        variants is not None, pretrained)
+
+
+def _check_names(names: list[str], entries: list[str], directory: str | Path,
+                 cards_dir: str | Path | None, only_of_names: bool, pretrained: bool) -> list[str]:
+    registry = get_manager().registry
+    for variant in names:
+        check_variant(registry.get_variant(variant), Path(directory) / variant)
+    checked = list(names)
+    if pretrained:
+        for entry in sorted(entries):
+            spec = registry.get_pretrained(entry)
+            if not only_of_names or spec.variant in names:
+                check_pretrained(spec, cards_dir)
+                checked.append(entry)
+    return checked

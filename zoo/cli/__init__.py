@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from zoo import api
-from zoo.cli import evaluation, hub, models, pictures, pretrained, training
+from zoo.cli import evaluation, hub, models, pictures, plugins_cmd, pretrained, training
 from zoo.cli.evaluation import cmd_eval
 from zoo.cli.hub import cmd_download, cmd_push
 from zoo.cli.models import cmd_datasets, cmd_info, cmd_list, cmd_plugins
@@ -39,6 +39,7 @@ SUBCOMMANDS = (
     hub.add_push,
     pretrained.add_bundle,
     pretrained.add_check_cards,
+    plugins_cmd.add_new_plugin,
 )
 
 

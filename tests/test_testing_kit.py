@@ -1,0 +1,289 @@
+"""The conformance kit (zoo.testing) and its pytest fixtures: broken plugins are reported with
+the plugin's name, the rule and the fix; pretrained entries are checked against their files and
+cards."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import pytest
+from flax import nnx
+
+import zoo
+from zoo.cards import render_card
+from zoo.losses import reconstruction_nll
+from zoo.testing import ConformanceError, check_plugin, check_pretrained, plugin_manager
+
+
+@dataclasses.dataclass(frozen=True)
+class KitConfig(zoo.ImageModelConfig):
+    scale: float = 1.0
+
+
+class KitModel(nnx.Module):
+    """One dense layer from pixels to pixel logits."""
+
+    def __init__(self, config: KitConfig, *, rngs: nnx.Rngs) -> None:
+        self.config = config
+        n = config.height * config.width * config.channels
+        self.dense = nnx.Linear(n, n, rngs=rngs)
+
+    def __call__(self, x: jax.Array, *, rngs: Any = None) -> dict[str, jax.Array]:
+        logits = self.dense(x.reshape(x.shape[0], -1)).reshape(x.shape) * self.config.scale
+        return {"logits": logits, "reconstruction": jax.nn.sigmoid(logits)}
+
+
+def kit_loss(outputs: dict, x: jax.Array, *, config: KitConfig, step: Any) -> Any:
+    rec = reconstruction_nll(outputs["logits"], x, "bernoulli").mean()
+    return rec, {"loss": rec, "reconstruction_loss": rec}
+
+
+def kit_factory(config: KitConfig, *, rngs: nnx.Rngs) -> KitModel:
+    return KitModel(config, rngs=rngs)
+
+
+class KitPlugin:
+    """An inline plugin registering variant ``kit`` (with the given factory and loss) and the
+    given pretrained entries."""
+
+    def __init__(self, factory: Callable = kit_factory, loss: Callable = kit_loss,
+                 pretrained: tuple[zoo.PretrainedSpec, ...] = ()) -> None:
+        self.factory, self.loss, self.pretrained = factory, loss, pretrained
+
+    @zoo.hookimpl
+    def zoo_register_variants(self, register: Any) -> None:
+        register(zoo.VariantSpec(name="kit", config_class=KitConfig, default_config=KitConfig(),
+                                 factory=self.factory, loss=self.loss))
+
+    @zoo.hookimpl
+    def zoo_register_pretrained(self, register: Any) -> None:
+        for spec in self.pretrained:
+            register(spec)
+
+
+def test_a_conforming_variant_passes(tmp_path: Path) -> None:
+    assert check_plugin(KitPlugin(), tmp_path, name="kit-plugin") == ["kit"]
+
+
+def _nan_loss(outputs: dict, x: jax.Array, **kw: Any) -> Any:
+    loss = jnp.log(-jnp.abs(outputs["logits"]).sum() - 1.0)  # log of a negative number
+    return loss, {"loss": loss, "reconstruction_loss": loss}
+
+
+def _per_example_loss(outputs: dict, x: jax.Array, **kw: Any) -> Any:
+    loss = reconstruction_nll(outputs["logits"], x, "bernoulli")  # [B], not reduced
+    return loss, {"loss": loss, "reconstruction_loss": loss}
+
+
+def _python_if_on_step(outputs: dict, x: jax.Array, *, config: Any, step: Any) -> Any:
+    loss, metrics = kit_loss(outputs, x, config=config, step=step)
+    if step > 100:  # a Python branch on a traced value
+        loss = loss * 2
+    return loss, metrics
+
+
+def _wrong_shape(config: KitConfig, *, rngs: nnx.Rngs) -> nnx.Module:
+    class Half(KitModel):
+        def __call__(self, x: jax.Array, *, rngs: Any = None) -> dict[str, jax.Array]:
+            out = super().__call__(x)
+            return {k: v[:, ::2] for k, v in out.items()}
+
+    return Half(config, rngs=rngs)
+
+
+class _Forgetful(KitModel):
+    def __init__(self, config: KitConfig, *, rngs: nnx.Rngs) -> None:
+        super().__init__(config, rngs=rngs)
+        self.config = None
+
+
+BROKEN = {
+    "factory-not-a-module": (dict(factory=lambda config, *, rngs: {"w": jnp.zeros(3)}),
+                             "factory", "not a flax.nnx.Module"),
+    "factory-forgets-config": (dict(factory=lambda config, *, rngs: _Forgetful(config, rngs=rngs)),
+                               "factory", "self.config = config"),
+    "factory-raises": (dict(factory=lambda config, *, rngs: 1 / 0), "factory",
+                       "ZeroDivisionError"),
+    "outputs-wrong-shape": (dict(factory=_wrong_shape), "outputs", "decode to the input"),
+    "loss-nan": (dict(loss=_nan_loss), "loss", "nan"),
+    "loss-not-scalar": (dict(loss=_per_example_loss), "loss", "not a scalar"),
+    "loss-not-a-pair": (dict(loss=lambda outputs, x, **kw: kit_loss(outputs, x, **kw)[0]),
+                        "loss", "not a (loss, metrics) pair"),
+    "loss-python-branch": (dict(loss=_python_if_on_step), "jit", "jnp.where"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_plugins_are_named_with_rule_and_fix(case: str, tmp_path: Path) -> None:
+    kwargs, rule, detail = BROKEN[case]
+    with pytest.raises(ConformanceError) as info:
+        check_plugin(KitPlugin(**kwargs), tmp_path, name="broken-plugin")
+    message = str(info.value)
+    assert info.value.rule == rule, message
+    assert message.startswith(f"variant 'kit' (plugin 'broken-plugin'): [{rule}] "), message
+    assert "Fix: " in message and detail in message, message
+
+
+def test_create_names_the_plugin_of_a_factory_that_returns_no_module() -> None:
+    plugin = KitPlugin(factory=lambda config, *, rngs: {"w": jnp.zeros(3)})
+    with plugin_manager(plugin, "broken-plugin"), pytest.raises(zoo.PluginError) as info:
+        zoo.create("kit")
+    assert "plugin 'broken-plugin'" in str(info.value) and "nnx.Module" in str(info.value)
+
+
+# -- pretrained entries --------------------------------------------------------------------------
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """A package on sys.path shipping a saved ``kit`` model, its entry and its model card."""
+    package = f"kitpkg_{uuid.uuid4().hex[:8]}"
+    root = tmp_path / "site" / package
+    directory = root / "pretrained" / "kit-demo"
+    (root / "__init__.py").parent.mkdir(parents=True)
+    (root / "__init__.py").write_text("")
+    with plugin_manager(KitPlugin(), "kit-plugin"):
+        zoo.save(zoo.create("kit", height=4, width=4), directory)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    files = {name: _sha(directory / name) for name in ("model.safetensors", "config.json")}
+    spec = zoo.PretrainedSpec(
+        name="kit-demo", variant="kit", config={"height": 4, "width": 4}, repo_id="org/kit-demo",
+        revision="", files=files, license="apache-2.0", dataset="stripes",
+        bundled=f"{package}:pretrained/kit-demo")
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    card = {"name": "kit-demo", "variant": "kit", "metrics": {"reconstruction_mse": 0.1},
+            "dataset": "stripes", "files": files, "repo_id": "org/kit-demo"}
+    (cards / "kit-demo.md").write_text(render_card(card), encoding="utf-8")
+    yield {"spec": spec, "dir": directory, "cards": cards, "card": card}
+    for name in [m for m in sys.modules if m.startswith(package)]:
+        del sys.modules[name]
+
+
+def _check(spec: zoo.PretrainedSpec, cards: Path | None = None) -> None:
+    with plugin_manager(KitPlugin(), "kit-plugin"):
+        check_pretrained(spec, cards)
+
+
+def test_a_good_pretrained_entry_passes_through_the_plugin(bundle: dict, tmp_path: Path) -> None:
+    names = check_plugin(KitPlugin(pretrained=(bundle["spec"],)), tmp_path / "kit",
+                         cards_dir=bundle["cards"], name="kit-plugin")
+    assert names == ["kit", "kit-demo"]
+
+
+def _tamper_config(bundle: dict) -> zoo.PretrainedSpec:
+    (bundle["dir"] / "config.json").write_text("{}")
+    return bundle["spec"]
+
+
+def _other_variant(bundle: dict) -> zoo.PretrainedSpec:
+    path = bundle["dir"] / "config.json"
+    meta = json.loads(path.read_text())
+    path.write_text(json.dumps({**meta, "variant": "kat"}))
+    spec = bundle["spec"]
+    return dataclasses.replace(spec, files={**spec.files, "config.json": _sha(path)})
+
+
+def _missing_file(bundle: dict) -> zoo.PretrainedSpec:
+    (bundle["dir"] / "model.safetensors").unlink()
+    return bundle["spec"]
+
+
+def _card_lists_other_hash(bundle: dict) -> zoo.PretrainedSpec:
+    card = {**bundle["card"], "files": {**bundle["card"]["files"], "model.safetensors": "0" * 64}}
+    (bundle["cards"] / "kit-demo.md").write_text(render_card(card), encoding="utf-8")
+    return bundle["spec"]
+
+
+def _no_card(bundle: dict) -> zoo.PretrainedSpec:
+    (bundle["cards"] / "kit-demo.md").unlink()
+    return bundle["spec"]
+
+
+BAD_ENTRIES = {
+    "unknown-variant": (lambda b: dataclasses.replace(b["spec"], variant="kat"),
+                        "pretrained-variant", "not registered"),
+    "malformed-sha256": (lambda b: dataclasses.replace(
+        b["spec"], files={**b["spec"].files, "config.json": "ABC"}), "pretrained-files", "ABC"),
+    "missing-config-file": (lambda b: dataclasses.replace(
+        b["spec"], files={"model.safetensors": b["spec"].files["model.safetensors"]}),
+        "pretrained-files", "config.json"),
+    "branch-revision": (lambda b: dataclasses.replace(b["spec"], revision="main"),
+                        "pretrained-revision", "40-hex"),
+    "bad-repo-id": (lambda b: dataclasses.replace(b["spec"], repo_id="no-slash"),
+                    "pretrained-spec", "org/name"),
+    "unknown-config-key": (lambda b: dataclasses.replace(b["spec"], config={"sclae": 2.0}),
+                           "pretrained-config", "sclae"),
+    "config-differs-from-bundle": (lambda b: dataclasses.replace(
+        b["spec"], config={**b["spec"].config, "scale": 2.0}), "pretrained-config", "['scale']"),
+    "bundle-other-variant": (_other_variant, "pretrained-config", "'kat'"),
+    "bundle-tampered": (_tamper_config, "pretrained-bundle", "sha256"),
+    "bundle-missing-file": (_missing_file, "pretrained-bundle", "model.safetensors"),
+    "bundle-unknown-package": (lambda b: dataclasses.replace(b["spec"], bundled="nopkg_xyz:p/d"),
+                               "pretrained-bundle", "nopkg_xyz"),
+    "card-other-hash": (_card_lists_other_hash, "pretrained-card", "0000"),
+    "card-missing": (_no_card, "pretrained-card", "no model card"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ENTRIES))
+def test_bad_pretrained_entries_are_reported(case: str, bundle: dict) -> None:
+    make, rule, detail = BAD_ENTRIES[case]
+    spec = make(bundle)
+    with pytest.raises(ConformanceError) as info:
+        _check(spec, bundle["cards"])
+    message = str(info.value)
+    assert info.value.rule == rule, message
+    assert message.startswith(f"pretrained model 'kit-demo': [{rule}] "), message
+    assert "Fix: " in message and detail in message, message
+
+
+def test_a_card_is_only_checked_with_cards_dir(bundle: dict) -> None:
+    _no_card(bundle)
+    _check(bundle["spec"])  # no cards_dir: no card needed
+
+
+# -- the pytest plugin ---------------------------------------------------------------------------
+
+
+def test_the_fixtures_come_from_the_installed_pytest_plugin(request: pytest.FixtureRequest) -> None:
+    from importlib.metadata import entry_points
+
+    import zoo.pytest_plugin
+
+    assert [ep.value for ep in entry_points(group="pytest11", name="zoo")] == ["zoo.pytest_plugin"]
+    assert request.config.pluginmanager.get_plugin("zoo") is zoo.pytest_plugin
+
+
+def test_loading_the_pytest_plugin_imports_no_jax() -> None:
+    code = ("import sys, zoo.pytest_plugin; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('jax', 'flax')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_zoo_check_variant_fixture(zoo_check_variant: Any) -> None:
+    zoo_check_variant("kit", plugin=KitPlugin(), plugin_name="kit-plugin")
+    with pytest.raises(ConformanceError, match=r"plugin 'kit-plugin'\): \[loss\]"):
+        zoo_check_variant("kit", plugin=KitPlugin(loss=_nan_loss), plugin_name="kit-plugin")
+
+
+def test_zoo_fresh_manager_fixture(zoo_fresh_manager: Any) -> None:
+    assert zoo.list_variants() == []
+    zoo_fresh_manager.register(KitPlugin(), name="kit-plugin")
+    assert zoo.list_variants() == ["kit"]
+    assert zoo.create("kit", height=4, width=4).config.height == 4
