@@ -20,7 +20,9 @@ from zoo.hub import sha256_file
 CARDS = Path(__file__).resolve().parents[1] / "model_cards"
 #: the models the pretrained-zoo issue asks for
 EXPECTED = {"vqvae-mnist", "vae-mnist", "beta-vae-mnist", "beta-vae-capacity-mnist",
-            "cvae-mnist", "classifier-mnist"}
+            "cvae-mnist", "classifier-mnist", "beta-vae-dsprites"}
+#: measured on all 737,280 dSprites images (minutes): only `zoo check-cards` re-measures them
+FULL_CHECK_ONLY = {"beta-vae-dsprites"}
 
 
 @pytest.fixture
@@ -74,8 +76,15 @@ def test_load_vqvae_mnist_offline_and_reconstruct(world: Any, offline: None) -> 
     assert float(np.mean((recon - x) ** 2)) < 0.005
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", sorted(EXPECTED - FULL_CHECK_ONLY))
 def test_card_matches_weights(world: Any, offline: None, name: str) -> None:
     rows = check_card_file(CARDS / f"{name}.md", fast=True)
     assert rows and not [r for r in rows if r.ok is False], format_report(rows)
     assert [r for r in rows if r.ok], format_report(rows)
+
+
+@pytest.mark.parametrize("name", sorted(FULL_CHECK_ONLY))
+def test_fast_check_reports_large_evaluations_as_skipped(world: Any, offline: None,
+                                                        name: str) -> None:
+    rows = check_card_file(CARDS / f"{name}.md", fast=True)
+    assert rows and all(r.ok is None and r.status == "skipped" for r in rows)

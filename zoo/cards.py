@@ -57,7 +57,8 @@ _FRONT = re.compile(r"^(\s*---(?:\r\n|\r|\n))([\S\s]*?)((?:\r\n|\r|\n)---[ \t]*(
 
 #: Informational entries of an eval result that are not metrics.
 _NOT_METRICS = {"examples", "iw_samples", "iw_examples", "conditional_accuracy_samples",
-                "fid_samples", "codebook.total"}
+                "fid_samples", "codebook.total", "disentanglement.mig.num_bins",
+                "disentanglement.mig.num_points"}
 
 METRIC_NAMES = {
     "reconstruction_mse": "reconstruction MSE per pixel",
@@ -71,11 +72,12 @@ METRIC_NAMES = {
     "codebook.perplexity": "codebook perplexity over the split",
     "codebook.fraction_used": "fraction of codes used over the split",
     "codebook.num_dead": "codes never used over the split",
-    "disentanglement.mig": "MIG",
-    "disentanglement.sap": "SAP",
+    "disentanglement.mig.mig": "MIG (20 bins)",
+    "disentanglement.sap.sap": "SAP",
     "disentanglement.dci.disentanglement": "DCI disentanglement",
     "disentanglement.dci.completeness": "DCI completeness",
-    "disentanglement.dci.informativeness": "DCI informativeness",
+    "disentanglement.dci.informativeness_train": "DCI informativeness (train accuracy)",
+    "disentanglement.dci.informativeness_test": "DCI informativeness (test accuracy)",
     "conditional_accuracy": "conditional accuracy (zoo MNIST classifier)",
     "fid_zoo_classifier": "FID (zoo MNIST classifier features)",
     "accuracy": "accuracy",
