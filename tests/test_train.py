@@ -127,6 +127,28 @@ def test_nan_stops_run_and_keeps_last_good_checkpoint(world, tmp_path) -> None:
     assert zoo.load(tmp_path / "r" / "checkpoints" / "last").zoo_variant == "exploding"
 
 
+@pytest.mark.parametrize("bad, message", [
+    (lambda loss: (jnp.full((3,), loss), {}), r"a loss of shape \(3,\)"),
+    (lambda loss: loss, r"an array of shape \(\) and no metrics"),
+    (lambda loss: (loss, {}, 1), "a tuple of 3"),
+])
+def test_malformed_loss_is_named_with_its_plugin(world, tmp_path, bad, message) -> None:
+    def broken_loss(outputs, x, *, config, step):
+        return bad(jnp.mean((outputs["reconstruction"] - x) ** 2))
+
+    class Broken:
+        @zoo.hookimpl
+        def zoo_register_variants(self, register):
+            spec = toy_spec("broken")
+            register(type(spec)(**{**spec.__dict__, "loss": broken_loss,
+                                   "factory": _flat_toy_factory}))
+
+    world.register(Broken(), name="broken-plugin")
+    with pytest.raises(zoo.PluginError, match=f"variant 'broken' \\(plugin 'broken-plugin'\\) "
+                                              f"returned {message}.*scalar loss"):
+        train("broken", out=tmp_path / "r", train_config=_tc(validation_size=0), progress=False)
+
+
 def _flat_toy_factory(config, *, rngs):
     from flax import nnx
 

@@ -19,7 +19,7 @@ from flax import nnx
 from zoo import api
 from zoo._io import atomic_write_text
 from zoo.checkpoint import load_weights, read_safetensors, save_weights
-from zoo.errors import InputError
+from zoo.errors import InputError, PluginError
 from zoo.plugins import get_manager
 from zoo.runs import RunDir
 from zoo.train import (
@@ -112,7 +112,21 @@ class Loop:
     # -- jitted functions --------------------------------------------------------------------------
     def _forward_loss(self, model: Any, x: Any, labels: Any, key: Any, step: Any) -> Any:
         out = model(x, labels, rngs=key) if self.spec.conditional else model(x, rngs=key)
-        return self.spec.loss(out, x, config=self.config, step=step)
+        result = self.spec.loss(out, x, config=self.config, step=step)
+        # Shapes are static under jit: a malformed loss is caught when the step is traced.
+        if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)
+                and jnp.ndim(result[0]) == 0):
+            got = (f"an array of shape {jnp.shape(result)} and no metrics"
+                   if hasattr(result, "shape") else
+                   f"a {type(result).__name__}" if not isinstance(result, tuple) else
+                   f"a tuple of {len(result)}" if len(result) != 2 else
+                   f"a loss of shape {jnp.shape(result[0])} and {type(result[1]).__name__}")
+            raise PluginError(
+                f"the loss of variant {self.spec.name!r} (plugin {self.spec.plugin!r}) returned "
+                f"{got}; a loss must return (scalar loss, dict of metrics): reduce over the "
+                "batch (e.g. .mean()) and fix the plugin, whose tests can run zoo's conformance "
+                "kit (zoo_check_plugin)")
+        return result
 
     def _make_train_step(self) -> Any:
         def step_fn(state: Any, x: Any, labels: Any, key: Any, step: Any) -> Any:
