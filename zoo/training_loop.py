@@ -284,7 +284,10 @@ class Loop:
             raise TrainingDiverged(
                 f"{', '.join(bad)} became non-finite by step {self.step}; the run stopped and the "
                 f"last good checkpoint in {str(self.run_dir.last)!r} is intact. Lower "
-                "learning_rate or set grad_clip_norm (e.g. 1.0), then --resume or start anew"
+                "learning_rate or set grad_clip_norm (e.g. 1.0), then --resume or start anew; "
+                f"if it happens from the first steps, the loss of variant {self.spec.name!r} "
+                f"(plugin {self.spec.plugin!r}) may be at fault: its tests can run zoo's "
+                "conformance kit (zoo_check_plugin), which checks the loss is finite"
             )
         bar.set_postfix({k: f"{row[k]:.4g}" for k in ("loss", "reconstruction_loss", "kl_loss",
                                                        "perplexity") if k in row})
