@@ -44,7 +44,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "cvae-mnist": {
         "variants": ["cvae"],
         "model": {"latent_dim": 16, "label_embedding_dim": 16},
-        "train": {"dataset": "mnist", "epochs": 50, **_LONG_RUN},
+        "train": {"dataset": "mnist", "epochs": 100, **_LONG_RUN},
     },
     # MLP on dSprites; C rises to 25 nats over 15,000 steps of 256 images (3.8 M images).
     "beta-vae-dsprites": {
