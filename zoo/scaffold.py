@@ -257,82 +257,19 @@ _MODEL = '''\
 
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
-from flax import nnx
-from zoo.nn import (
-    ImageDecoder,
-    ImageEncoder,
-    check_images,
-    noise_key,
-    reparameterize,
-    traversal_codes,
-)
-
-from $package.config import ${title}Config
+from zoo.vae import GaussianVAE
 
 
-class ${title}VAE(nnx.Module):
+class ${title}VAE(GaussianVAE):
     """q(z|x) = N(mean, diag(exp(logvar))), p(z) = N(0, I), p(x|z) = Bernoulli(sigmoid(logits)).
 
-    zoo builds it as ``${title}VAE(config, rngs=rngs)`` and reads ``self.config``.
+    zoo builds it as ``${title}VAE(config, rngs=rngs)`` from a ``${title}Config`` and reads
+    ``self.config``. The base class, zoo's public ``zoo.vae.GaussianVAE``, provides the encoder
+    and decoder (MLP or CNN, by ``config.architecture``) and every method zoo calls: ``encode``,
+    ``decode_logits``, ``decode``, ``__call__`` (``logits``, ``reconstruction``, ``mean``,
+    ``logvar``, ``z``), ``reconstruct``, ``sample`` and ``traverse``. Override what your model
+    does differently; keep the outputs and method signatures.
     """
-
-    def __init__(self, config: ${title}Config, *, rngs: nnx.Rngs) -> None:
-        self.config = config
-        c = config
-        self.encoder = ImageEncoder(c.image_shape, c.architecture, c.hidden, 2 * c.latent_dim,
-                                    c.activation, rngs=rngs)
-        self.decoder = ImageDecoder(c.latent_dim, c.image_shape, c.architecture, c.hidden,
-                                    c.activation, rngs=rngs)
-
-    def encode(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
-        """Images [B, H, W, C] in [0, 1] -> (mean [B, D], logvar [B, D])."""
-        check_images(x, self.config.image_shape, "${title}VAE.encode")
-        mean, logvar = jnp.split(self.encoder(x), 2, axis=-1)
-        return mean, logvar
-
-    def decode_logits(self, z: jax.Array) -> jax.Array:
-        """Latents [B, D] -> pixel logits [B, H, W, C]."""
-        return self.decoder(z)
-
-    def decode(self, z: jax.Array) -> jax.Array:
-        """Latents [B, D] -> images [B, H, W, C] in [0, 1] (Bernoulli means)."""
-        return jax.nn.sigmoid(self.decoder(z))
-
-    def __call__(self, x: jax.Array, *, rngs: nnx.Rngs | jax.Array | None = None
-                 ) -> dict[str, jax.Array]:
-        """Encode, sample z (the posterior mean when ``rngs`` is None), decode.
-
-        Returns ``logits`` and ``reconstruction`` [B, H, W, C] (what zoo requires) and
-        ``mean``, ``logvar``, ``z`` [B, D] (what the loss and zoo's evaluation use).
-        """
-        mean, logvar = self.encode(x)
-        z = reparameterize(mean, logvar, rngs)
-        logits = self.decode_logits(z)
-        return {"logits": logits, "reconstruction": jax.nn.sigmoid(logits), "mean": mean,
-                "logvar": logvar, "z": z}
-
-    def reconstruct(self, x: jax.Array) -> jax.Array:
-        """Deterministic reconstruction through the posterior mean: [B, H, W, C] in [0, 1]."""
-        return self.decode(self.encode(x)[0])
-
-    def sample(self, n: int, *, rngs: nnx.Rngs | jax.Array) -> jax.Array:
-        """``n`` images [n, H, W, C] decoded from z ~ N(0, I)."""
-        key = noise_key(rngs)
-        if key is None:
-            raise ValueError("${title}VAE.sample needs rngs (an nnx.Rngs or a PRNG key)")
-        return self.decode(jax.random.normal(key, (n, self.config.latent_dim)))
-
-    def traverse(self, base: jax.Array, dims: list[int] | None = None,
-                 values: jax.Array | None = None) -> jax.Array:
-        """Images [len(dims), len(values), H, W, C] decoded along each latent dimension of
-        ``dims`` (default: all) around ``base`` [D], at ``values`` (default: 9 in [-3, 3])."""
-        dims = list(range(self.config.latent_dim)) if dims is None else list(dims)
-        values = jnp.linspace(-3.0, 3.0, 9) if values is None else jnp.asarray(values)
-        codes = traversal_codes(base, dims, values)
-        images = self.decode(codes.reshape(-1, codes.shape[-1]))
-        return images.reshape(len(dims), values.shape[0], *images.shape[1:])
 '''
 
 _LOSS = '''\
