@@ -77,7 +77,7 @@ def _swap_in(staged: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
-def _figures(figures: Sequence[Mapping[str, str]], cards_dir: Path, name: str) -> list[dict]:
+def _figures(figures: Sequence[Mapping[str, str]], name: str) -> list[dict]:
     """Check figure files exist; return the card's entries (paths relative to the card)."""
     out = []
     for fig in figures:
@@ -168,7 +168,7 @@ def bundle(
     if eval_result.get("variant") not in (None, model.zoo_variant):
         raise ZooError(f"eval_result is of variant {eval_result['variant']!r}, the model is "
                        f"{model.zoo_variant!r}: evaluate this model")
-    figs = _figures(figures, cards_dir, name)
+    figs = _figures(figures, name)
     full: dict[str, Any] = {
         "name": name, "repo_id": repo_id, "revision": revision or None, "license": license,
         "description": description or None, "variant": model.zoo_variant,
