@@ -89,8 +89,10 @@ def test_variant_kind_is_validated() -> None:
 
 # -- the loss --------------------------------------------------------------------------------------
 
+# No subnormal logits: XLA on CPU flushes them to zero, so 3e-45 ties with 0 on the device
+# (arg-max picks the first) while numpy's reference sees them differ.
 @given(logits=arrays(np.float32, st.tuples(st.integers(1, 5), st.integers(2, 6)),
-                     elements=st.floats(-20, 20, width=32)),
+                     elements=st.floats(-20, 20, width=32, allow_subnormal=False)),
        data=st.data())
 def test_classifier_loss_is_the_cross_entropy(logits, data) -> None:
     b, k = logits.shape
