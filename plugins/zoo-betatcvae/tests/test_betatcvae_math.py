@@ -19,6 +19,7 @@ from zoo_betatcvae.tc import (
     kl_decomposition,
     log_aggregate_posterior,
     log_importance_weights,
+    mws_offsets,
     standard_normal_log_density,
 )
 
@@ -125,6 +126,30 @@ def test_mws_depends_on_dataset_size_only_through_constants(seed, shape, n1, n2)
     for ta, tb, k in zip(a, b, (1, d - 1, -d), strict=True):
         np.testing.assert_allclose(np.asarray(tb) - np.asarray(ta), k * delta, rtol=0,
                                    atol=1e-4 * (1 + abs(k * delta) + np.max(np.abs(ta))))
+
+
+@FAST
+@given(seed=seeds, shape=shapes, n=st.integers(1, 10**6))
+def test_mws_minus_its_offsets_is_the_batch_average_estimator(seed, shape, n) -> None:
+    """Written out independently: log q(z_i) ~= log (1/B) sum_j q(z_i|x_j), marginals alike."""
+    z, mean, logvar = _posterior(seed, *shape)
+    b, d = shape
+    terms = kl_decomposition(z, mean, logvar, dataset_size=n, estimator="mws")
+    offsets = mws_offsets(d, n)
+    assert math.isclose(sum(offsets), 0.0, abs_tol=1e-9 * (1 + d * math.log(n)))
+    zz, mm, lv = (np.asarray(a, np.float64) for a in (z, mean, logvar))
+
+    def log_normal(v, mu, log_var):
+        return -0.5 * (math.log(2 * math.pi) + log_var + (v - mu) ** 2 / np.exp(log_var))
+
+    log_q = log_normal(zz[:, None], mm[None], lv[None])  # [B, B, D]
+    log_qz = np.logaddexp.reduce(log_q.sum(-1), axis=1) - math.log(b)
+    log_qzd = (np.logaddexp.reduce(log_q, axis=1) - math.log(b)).sum(-1)
+    own, prior = log_normal(zz, mm, lv).sum(-1), log_normal(zz, 0.0, 0.0).sum(-1)
+    expect = (own - log_qz, log_qz - log_qzd, log_qzd - prior)
+    for got, off, ref in zip(terms, offsets, expect, strict=True):
+        np.testing.assert_allclose(np.asarray(got, np.float64) - off, ref, rtol=0,
+                                   atol=1e-4 * (1 + abs(off) + np.max(np.abs(ref))))
 
 
 @pytest.mark.parametrize("b", [1, 2, 3, 7])
@@ -277,11 +302,39 @@ def test_loss_weights_each_term(seed, alpha, beta, gamma, estimator) -> None:
     loss, m = beta_tcvae_loss(outputs, x, config=cfg, step=0)
     terms = kl_decomposition(outputs["z"], outputs["mean"], outputs["logvar"],
                              dataset_size=cfg.dataset_size, estimator=estimator)
-    expect = (float(m["reconstruction_loss"]) + alpha * float(terms.index_code_mi.mean())
-              + beta * float(terms.total_correlation.mean())
-              + gamma * float(terms.dimwise_kl.mean()))
+    offsets = mws_offsets(3, cfg.dataset_size) if estimator == "mws" else (0.0, 0.0, 0.0)
+    mi, tc, dimwise = (float(t.mean()) - o for t, o in zip(terms, offsets, strict=True))
+    for key, value in zip(("index_code_mi", "total_correlation", "dimwise_kl"), (mi, tc, dimwise),
+                          strict=True):
+        assert math.isclose(float(m[key]), value, rel_tol=1e-5, abs_tol=1e-3)
+    expect = float(m["reconstruction_loss"]) + alpha * mi + beta * tc + gamma * dimwise
     assert math.isclose(float(loss), expect, rel_tol=1e-5, abs_tol=1e-3)
     assert float(m["loss"]) == float(loss)
+
+
+@pytest.mark.parametrize("estimator", ["mws", "mss"])
+def test_loss_gradients_are_the_papers_objective(estimator) -> None:
+    """Dropping MWS's offsets changes the loss by a constant only: its gradients with respect to
+    every output equal those of the paper's raw objective."""
+    outputs, x = _outputs(5)
+    cfg = TINY.replace(beta=6.0, gamma=2.0, estimator=estimator)
+
+    def raw(out):
+        terms = kl_decomposition(out["z"], out["mean"], out["logvar"],
+                                 dataset_size=cfg.dataset_size, estimator=estimator)
+        rec = beta_tcvae_loss(out, x, config=cfg, step=0)[1]["reconstruction_loss"]
+        return rec + sum(w * t.mean() for w, t in zip((cfg.alpha, cfg.beta, cfg.gamma), terms,
+                                                       strict=True))
+
+    ours = jax.grad(lambda out: beta_tcvae_loss(out, x, config=cfg, step=0)[0])(outputs)
+    theirs = jax.grad(raw)(outputs)
+    for key in outputs:
+        np.testing.assert_allclose(np.asarray(ours[key]), np.asarray(theirs[key]), rtol=1e-4,
+                                   atol=1e-5)
+    if estimator == "mws":  # the values differ by (alpha + beta (D-1) - gamma D) log N
+        const = (cfg.alpha + cfg.beta * 2 - cfg.gamma * 3) * math.log(cfg.dataset_size)
+        ours_value = float(beta_tcvae_loss(outputs, x, config=cfg, step=0)[0])
+        assert math.isclose(float(raw(outputs)) - ours_value, const, rel_tol=1e-4)
 
 
 def test_loss_metrics() -> None:

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import zoo
 from zoo.losses import gaussian_elbo_terms
 from zoo_betatcvae.config import BetaTCVAEConfig
-from zoo_betatcvae.tc import kl_decomposition
+from zoo_betatcvae.tc import kl_decomposition, mws_offsets
 
 
 def beta_tcvae_loss(
@@ -23,6 +23,11 @@ def beta_tcvae_loss(
     and averaged over the batch; the three KL terms are estimated on the batch with
     ``config.estimator`` (see :mod:`zoo_betatcvae.tc`). With alpha = beta = gamma = 1 the KL
     part of the loss is the single-sample Monte-Carlo KL, so the loss is a plain VAE's.
+
+    With ``"mws"`` the terms are reported, and weighted, without the paper's constant offsets
+    (:func:`~zoo_betatcvae.tc.mws_offsets`): the loss is the paper's MWS objective minus
+    ``(alpha + beta (D - 1) - gamma D) log N``, which has the same gradients and reads like a
+    negative ELBO (a run's validation loss is comparable with a beta-VAE's).
 
     Metrics: ``loss``, ``reconstruction_loss``, ``kl_loss`` (analytic KL summed over dimensions,
     batch mean), ``kl_per_dim`` [D], ``index_code_mi``, ``total_correlation``, ``dimwise_kl``,
@@ -43,6 +48,13 @@ def beta_tcvae_loss(
         dataset_size=config.dataset_size, estimator=config.estimator,
     )
     mi, tc, dimwise = (t.mean() for t in terms)
+    if config.estimator == "mws":  # drop the parameter-free offsets: same gradients
+        offsets = mws_offsets(config.latent_dim, config.dataset_size)
+        mi, tc, dimwise = (
+            mi - offsets.index_code_mi,
+            tc - offsets.total_correlation,
+            dimwise - offsets.dimwise_kl,
+        )
     loss = rec + config.alpha * mi + config.beta * tc + config.gamma * dimwise
     metrics = {
         "loss": loss,

@@ -20,8 +20,9 @@ Both estimators of the paper are weighted log-sum-exps over the batch's [B, B, D
   ``log q(z_id) = logsumexp_j log q(z_id|x_j) - log(B N)``. It is a lower bound: each log q
   estimate sits roughly log N below the batch-average estimate, so, whatever the data, the
   reported terms carry the constant offsets MI + log N, TC + (D - 1) log N and
-  dimKL - D log N. Constants do not change the gradients, but the values are not the
-  information-theoretic quantities (dimKL is typically negative).
+  dimKL - D log N (:func:`mws_offsets`; exactly, relative to the batch-average estimator whose
+  weights are 1/B). Constants do not change the gradients, but the raw values are not the
+  information-theoretic quantities (dimKL is typically negative), so the loss subtracts them.
 - ``"mss"``, minibatch-stratified sampling: with M = B - 1, row i weighs its own posterior
   1/N, one other example (the next one, cyclically) (N - M) / (N M) and the remaining ones 1/M.
   Each row of weights sums to 1, so the estimates have no such offset (for N >> B they approach
@@ -49,6 +50,7 @@ __all__ = [
     "log_aggregate_posterior",
     "log_density_matrix",
     "log_importance_weights",
+    "mws_offsets",
     "standard_normal_log_density",
 ]
 
@@ -131,6 +133,26 @@ def log_importance_weights(
     weights[rows, (rows + 1) % b] = (n - m) / (n * m)
     weights[rows, rows] = 1.0 / n
     return np.log(weights)
+
+
+def mws_offsets(latent_dim: int, dataset_size: int) -> KLTerms:
+    """The constants (log N, (D - 1) log N, -D log N) by which the ``"mws"`` terms exceed the
+    batch-average estimator's (every weight 1/B, so each row of weights sums to one).
+
+    MWS's weights are those of the batch average times 1/N, so every log q estimate is exactly
+    log N lower; the offsets follow by the definitions of the three terms. They sum to zero and
+    depend on no parameter: subtracting them changes neither the total KL nor any gradient.
+    """
+    if latent_dim < 1 or dataset_size < 1:
+        raise ValueError(
+            f"mws_offsets: latent_dim and dataset_size must be >= 1, got {latent_dim} and "
+            f"{dataset_size}"
+        )
+    log_n = math.log(dataset_size)
+    return KLTerms(
+        index_code_mi=log_n, total_correlation=(latent_dim - 1) * log_n,
+        dimwise_kl=-latent_dim * log_n,
+    )
 
 
 def log_aggregate_posterior(
