@@ -88,3 +88,13 @@ def test_image_config_validation() -> None:
     with pytest.raises(ConfigError, match="channels"):
         ImageModelConfig(channels=0)
     assert ImageModelConfig(architecture="cnn", hidden_dims=(8, 8)).image_shape == (28, 28, 1)
+
+
+@pytest.mark.parametrize("annotation", [tuple, tuple | None, list[int], dict])
+def test_unsupported_annotation_is_named_with_the_supported_ones(annotation) -> None:
+    """A plugin author's bare ``tuple`` once read "expected tuple, got (16,)"."""
+    field = ("sizes", annotation, dataclasses.field(default=(16,)))
+    cls = dataclasses.make_dataclass("Cfg", [field], bases=(Config,), frozen=True)
+    with pytest.raises(ConfigError, match=r"Cfg\.sizes: zoo configs cannot check the "
+                                              r"annotation .*tuple\[T, \.\.\.\]"):
+        cls()

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-import textwrap
 import types
-from pathlib import Path
 
 import pytest
 
@@ -15,6 +13,7 @@ from zoo import plugins as zplugins
 from zoo.plugins import PluginManager, ZooPluginWarning
 
 from .conftest import ToyPlugin, toy_spec
+from .plugin_helpers import make_distribution
 
 
 def test_inline_plugin_registers_and_builds(toy_manager) -> None:
@@ -135,14 +134,6 @@ def test_factory_that_returns_a_non_module_is_a_plugin_error(manager) -> None:
 
 # -- entry points, from real (fake) distributions on disk ---------------------------------------
 
-def _make_distribution(root: Path, dist: str, version: str, module: str, body: str) -> None:
-    (root / f"{module}.py").write_text(textwrap.dedent(body))
-    info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
-    (info / "entry_points.txt").write_text(f"[zoo]\n{dist} = {module}\n")
-
-
 GOOD_PLUGIN = """
 import dataclasses
 import zoo
@@ -160,8 +151,8 @@ def zoo_register_variants(register):
 
 @pytest.fixture
 def disk_plugins(tmp_path, monkeypatch):
-    _make_distribution(tmp_path, "zoo-disk-good", "1.2.3", "zoo_disk_good", GOOD_PLUGIN)
-    _make_distribution(tmp_path, "zoo-disk-broken", "0.1", "zoo_disk_broken",
+    make_distribution(tmp_path, "zoo-disk-good", "1.2.3", "zoo_disk_good", GOOD_PLUGIN)
+    make_distribution(tmp_path, "zoo-disk-broken", "0.1", "zoo_disk_broken",
                        "raise ImportError('missing dependency foo')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     importlib.invalidate_caches()

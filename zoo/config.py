@@ -40,6 +40,14 @@ def _describe(hint: Any) -> str:
     return getattr(hint, "__name__", str(hint))
 
 
+class _UnsupportedAnnotation(TypeError):
+    """A config field's annotation is outside what :class:`Config` can check and parse."""
+
+
+_SUPPORTED = ("bool, int, float, str, Literal[...], tuple[T, ...] (e.g. tuple[int, ...]), or any "
+              "of these | None")
+
+
 def _coerce(hint: Any, value: Any, *, from_string: bool) -> Any:
     """``value`` converted to ``hint``; ``TypeError``/``ValueError`` if it cannot be."""
     origin, args = get_origin(hint), get_args(hint)
@@ -53,6 +61,8 @@ def _coerce(hint: Any, value: Any, *, from_string: bool) -> Any:
                 continue
             try:
                 return _coerce(arg, value, from_string=from_string)
+            except _UnsupportedAnnotation:
+                raise
             except (TypeError, ValueError):
                 continue
         raise ValueError(value)
@@ -65,7 +75,7 @@ def _coerce(hint: Any, value: Any, *, from_string: bool) -> Any:
         raise ValueError(value)
     if origin is tuple:
         if len(args) != 2 or args[1] is not Ellipsis:
-            raise TypeError(f"unsupported annotation {hint!r}")
+            raise _UnsupportedAnnotation(hint)
         if from_string and isinstance(value, str):
             text = value.strip().strip("()[]")
             value = [v for v in (p.strip() for p in text.split(",")) if v]
@@ -100,7 +110,7 @@ def _coerce(hint: Any, value: Any, *, from_string: bool) -> Any:
         if isinstance(value, str):
             return value
         raise ValueError(value)
-    raise TypeError(f"unsupported annotation {hint!r}")
+    raise _UnsupportedAnnotation(hint)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,6 +148,14 @@ class Config:
     def _convert(cls, name: str, hint: Any, value: Any, *, from_string: bool) -> Any:
         try:
             return _coerce(hint, value, from_string=from_string)
+        except _UnsupportedAnnotation as exc:
+            bad = exc.args[0]
+            shown = bad.__name__ if isinstance(bad, type) else repr(bad)
+            raise ConfigError(
+                f"{cls.__name__}.{name}: zoo configs cannot check the annotation "
+                f"{shown}; annotate the field as "
+                f"{_SUPPORTED}"
+            ) from None
         except (TypeError, ValueError):
             raise ConfigError(
                 f"{cls.__name__}.{name}: expected {_describe(hint)}, got {value!r}"

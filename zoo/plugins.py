@@ -35,7 +35,7 @@ from typing import Any
 import pluggy
 
 from zoo import hookspecs
-from zoo.errors import PluginError
+from zoo.errors import NameConflictError, PluginError
 from zoo.registry import DatasetSpec, PretrainedSpec, Registry, VariantSpec
 
 __all__ = [
@@ -112,7 +112,10 @@ class PluginManager:
         self._lock = threading.RLock()
 
     # -- errors ------------------------------------------------------------------------------------
-    def _fail(self, info: PluginInfo, message: str, exc: BaseException | None = None) -> None:
+    def _fail(
+        self, info: PluginInfo, message: str, exc: BaseException | None = None,
+        consequence: str = "the plugin was skipped",
+    ) -> None:
         info.errors.append(message)
         self.plugins.setdefault(info.name, info)
         if self.strict:
@@ -120,10 +123,26 @@ class PluginManager:
                 raise exc
             raise PluginError(message) from exc
         warnings.warn(
-            f"{message} (the plugin was skipped; set ZOO_STRICT_PLUGINS=1 to make this an error)",
+            f"{message} ({consequence}; set ZOO_STRICT_PLUGINS=1 to make this an error)",
             ZooPluginWarning,
             stacklevel=3,
         )
+
+    def _name_conflict(
+        self, info: PluginInfo, spec: VariantSpec | PretrainedSpec | DatasetSpec,
+        conflict: NameConflictError,
+    ) -> None:
+        """Report a name two plugins registered on both of them; neither keeps the name."""
+        is_dataset = isinstance(spec, DatasetSpec)
+        for other in self.plugins.values():
+            names = [other.datasets] if is_dataset else [other.variants, other.pretrained]
+            for listed in names:
+                if other is not info and spec.name in listed:
+                    listed.remove(spec.name)
+                    other.errors.append(str(conflict))
+        self._fail(info, str(conflict), conflict,
+                   consequence="neither plugin's registration of that name is used; their other "
+                               "names still work")
 
     # -- registration ------------------------------------------------------------------------------
     def register(
@@ -168,7 +187,7 @@ class PluginManager:
             for spec in collected:
                 conflict = self.registry.add(spec)
                 if conflict is not None:
-                    self._fail(info, str(conflict), conflict)
+                    self._name_conflict(info, spec, conflict)
                     continue
                 if isinstance(spec, VariantSpec):
                     info.variants.append(spec.name)
@@ -203,7 +222,12 @@ class PluginManager:
                     impl.function(register=register)
                 except Exception as exc:
                     detail = "".join(traceback.format_exception_only(exc)).strip()
-                    self._fail(info, f"plugin {info.name!r} failed in {hook_name}: {detail}", exc)
+                    self._fail(
+                        info,
+                        f"plugin {info.name!r} failed in {hook_name}: {detail}; fix or upgrade "
+                        f"the plugin, or leave it out with ZOO_PLUGINS=<the other plugins>",
+                        exc,
+                    )
                     return None
         return collected
 

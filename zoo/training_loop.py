@@ -281,13 +281,25 @@ class Loop:
             row[k] = float(np.mean([h[k] for h in host]))
         if not all(math.isfinite(v) for k, v in row.items() if k not in ("step", "epoch")):
             bad = [k for k, v in row.items() if isinstance(v, float) and not math.isfinite(v)]
+            culprit = (
+                f"the loss of variant {self.spec.name!r} (plugin {self.spec.plugin!r}) may be at "
+                "fault: its tests can run zoo's conformance kit (zoo_check_plugin), which checks "
+                "the loss is finite"
+            )
+            if self.run_dir.last.exists():
+                advice = (
+                    f"the run stopped and the last good checkpoint in {str(self.run_dir.last)!r} "
+                    "is intact. Lower learning_rate or set grad_clip_norm (e.g. 1.0), then "
+                    f"--resume or start anew; if it happens from the first steps, {culprit}"
+                )
+            else:
+                advice = (
+                    "the run stopped before its first checkpoint, so there is nothing to resume "
+                    f"(start anew with a new --out). So early, {culprit}; otherwise lower "
+                    "learning_rate or set grad_clip_norm (e.g. 1.0)"
+                )
             raise TrainingDiverged(
-                f"{', '.join(bad)} became non-finite by step {self.step}; the run stopped and the "
-                f"last good checkpoint in {str(self.run_dir.last)!r} is intact. Lower "
-                "learning_rate or set grad_clip_norm (e.g. 1.0), then --resume or start anew; "
-                f"if it happens from the first steps, the loss of variant {self.spec.name!r} "
-                f"(plugin {self.spec.plugin!r}) may be at fault: its tests can run zoo's "
-                "conformance kit (zoo_check_plugin), which checks the loss is finite"
+                f"{', '.join(bad)} became non-finite by step {self.step}; {advice}"
             )
         bar.set_postfix({k: f"{row[k]:.4g}" for k in ("loss", "reconstruction_loss", "kl_loss",
                                                        "perplexity") if k in row})

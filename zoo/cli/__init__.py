@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 
 from zoo import api
@@ -14,6 +15,7 @@ from zoo.cli.models import cmd_datasets, cmd_info, cmd_list, cmd_plugins
 from zoo.cli.pictures import cmd_plot_run, cmd_reconstruct, cmd_sample, cmd_traverse
 from zoo.cli.training import cmd_train, cmd_train_classifier, split_overrides
 from zoo.errors import ZooError
+from zoo.plugins import ZooPluginWarning
 
 __all__ = [
     "build_parser", "main", "split_overrides",
@@ -54,6 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_python_showwarning = warnings.showwarning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Plugin problems read as one ``zoo: warning:`` line, not as a Python source location."""
+    if issubclass(category, ZooPluginWarning):
+        print(f"zoo: warning: {message}", file=sys.stderr)
+    else:
+        _python_showwarning(message, category, filename, lineno, file, line)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``zoo`` console script; returns the exit status."""
     parser = build_parser()
@@ -65,7 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
-        return int(args.func(args))
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return int(args.func(args))
     except ZooError as exc:
         print(f"zoo: error: {exc}", file=sys.stderr)
         return 2
