@@ -357,3 +357,15 @@ def test_mss_with_a_batch_larger_than_the_dataset_is_a_config_error() -> None:
     with pytest.raises(zoo.ConfigError, match="dataset_size"):
         beta_tcvae_loss(outputs, x, config=TINY.replace(estimator="mss", dataset_size=5), step=0)
     beta_tcvae_loss(outputs, x, config=TINY.replace(estimator="mws", dataset_size=5), step=0)
+
+
+@FAST
+@given(seed=seeds, n1=st.integers(6, 10**7), n2=st.integers(6, 10**7))
+def test_mws_loss_does_not_depend_on_dataset_size(seed, n1, n2) -> None:
+    """With the offsets removed, N (which the user may forget to set) changes nothing under MWS."""
+    outputs, x = _outputs(seed)
+    m1, m2 = (beta_tcvae_loss(outputs, x, config=TINY.replace(dataset_size=n), step=0)[1]
+              for n in (n1, n2))
+    scale = 1 + abs(float(m1["reconstruction_loss"])) + 3 * math.log(max(n1, n2))
+    for key in ("loss", "index_code_mi", "total_correlation", "dimwise_kl"):
+        assert math.isclose(float(m1[key]), float(m2[key]), rel_tol=0, abs_tol=1e-5 * scale)

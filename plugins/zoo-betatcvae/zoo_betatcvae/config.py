@@ -20,7 +20,9 @@ class BetaTCVAEConfig(zoo.ImageModelConfig):
     The aggregate posterior q(z) and its marginals q(z_j) are estimated from each minibatch:
     ``estimator="mws"`` is minibatch-weighted sampling, ``"mss"`` minibatch-stratified sampling
     (both from the paper). ``dataset_size`` is N, the number of training examples the minibatch
-    is drawn from (60,000 for MNIST, 737,280 for all of dSprites).
+    is drawn from (60,000 for MNIST, 737,280 for all of dSprites). Only ``"mss"`` depends on it:
+    under ``"mws"`` N enters as constant offsets, which the loss removes, so neither the
+    gradients nor the reported values change with it.
 
     Attributes:
         latent_dim: number of latent dimensions D.
