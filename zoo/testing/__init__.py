@@ -1,0 +1,37 @@
+"""Conformance checks any variant plugin can run in its own test suite.
+
+    from zoo.testing import check_plugin, check_pretrained, check_variant
+    check_variant(spec, tmp_path)          # raises ConformanceError naming the broken rule
+    check_plugin(my_package.plugin, tmp_path, cards_dir="model_cards")  # every variant + entry
+
+With ``vae-zoo`` installed, pytest also offers these as fixtures (:mod:`zoo.pytest_plugin`):
+``zoo_check_variant("my-vae", plugin=my_package.plugin)``, ``zoo_check_plugin(...)`` and
+``zoo_fresh_manager``.
+
+Each rule is a small function; :func:`check_variant` runs those of the variant's kind on a tiny
+config, after checking that the factory builds a ``flax.nnx.Module`` keeping its ``config`` (from
+the tiny config, and abstractly from the default one), that building under ``nnx.eval_shape``
+allocates nothing and that the config survives a JSON round trip. A VAE (``kind="vae"``) is then
+checked for its outputs (``logits`` and ``reconstruction`` shaped like the input), a loss that
+returns ``(scalar, metrics)`` and is finite with finite gradients under ``jax.jit``, and a
+bit-exact save/load round trip; a classifier (``kind="classifier"``) for its output shapes
+(``logits`` [B, num_classes], ``labels`` [B]), a finite loss with useful gradients, a training
+step that changes its parameters and the same save/load round trip.
+
+:func:`check_pretrained` checks a pretrained entry: its variant is registered, its hashes and
+revision are well-formed, its config overrides fit, its bundled files exist, match their sha256,
+name the same variant and config and load strictly, and (with ``cards_dir``) its model card
+parses with the Hub's parser and lists the same file hashes.
+
+Every failure is a :class:`ConformanceError` whose message starts with the variant (or entry)
+and plugin, names the rule in brackets and ends with ``Fix: ...``.
+"""
+
+from zoo.testing._rules import ConformanceError
+from zoo.testing.plugins import check_plugin, plugin_manager
+from zoo.testing.pretrained import check_pretrained
+from zoo.testing.variants import check_variant, example_batch, tiny_config
+
+__all__ = ["ConformanceError", "check_plugin", "check_pretrained", "check_variant",
+           "example_batch", "plugin_manager", "tiny_config"]
+
