@@ -122,10 +122,13 @@ def test_a_failure_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.Mon
     assert list(tmp_path.iterdir()) == []
 
 
-def test_refuses_a_missing_parent(tmp_path: Path) -> None:
-    with pytest.raises(ScaffoldError, match="not a directory"):
-        new_plugin("demo", tmp_path / "missing")
-    assert list(tmp_path.iterdir()) == []
+def test_creates_a_missing_parent_and_refuses_a_file(tmp_path: Path) -> None:
+    """The README runs `zoo new-plugin demo --dir plugins-wip` in a fresh clone."""
+    assert new_plugin("demo", tmp_path / "new" / "dir") == tmp_path / "new" / "dir" / "zoo-demo"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ScaffoldError, match="is a file, not a directory"):
+        new_plugin("demo", tmp_path / "file")
+    assert (tmp_path / "file").read_text() == "x"
 
 
 def test_cli(manager: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -376,9 +376,9 @@ def new_plugin(name: str, parent: str | os.PathLike[str] = ".", *,
     if target.exists() or target.is_symlink():
         raise ScaffoldError(f"{str(target)!r} already exists; zoo new-plugin never overwrites: "
                             "choose another name or --dir, or remove it")
-    if not parent.is_dir():
-        raise ScaffoldError(f"{str(parent)!r} is not a directory; create it first or pass "
-                            "another --dir")
+    if parent.exists() and not parent.is_dir():
+        raise ScaffoldError(f"{str(parent)!r} is a file, not a directory; pass another --dir")
+    parent.mkdir(parents=True, exist_ok=True)
     files = render(names)
     staging = Path(tempfile.mkdtemp(prefix=f".{names.distribution}-", dir=parent))
     try:

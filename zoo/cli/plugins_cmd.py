@@ -32,6 +32,7 @@ def add_new_plugin(sub: argparse._SubParsersAction) -> None:
         "Never overwrites: an existing directory is an error.")
     p.add_argument("name", help="short name: lowercase words joined by '-', e.g. 'demo' "
                    "(distribution zoo-demo, package zoo_demo)")
-    p.add_argument("--dir", default=".", help="directory to create zoo-NAME in (default: .)")
+    p.add_argument("--dir", default=".",
+                   help="directory to create zoo-NAME in, made if missing (default: .)")
     p.add_argument("--variant", help="registry name of the variant (default: NAME)")
     p.set_defaults(func=cmd_new_plugin)
