@@ -26,6 +26,8 @@ import pytest
 
 from zoo.scaffold import new_plugin
 
+from .hub_server import running_hub
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,6 +83,22 @@ get_manager().register(Noise(), name="noise")
 tc = TrainConfig(dataset="noise", max_steps=2, batch_size=32, validation_size=64, eval_every=2,
                  checkpoint_every=2, log_every=1)
 train(variant, out=run, train_config=tc, progress=False)
+"""
+
+
+# Run in the fresh venv, offline: the model pulled from the Hub (cache) equals the local run's.
+SAME_AS_PUSHED = """
+import sys
+import numpy as np
+import zoo
+from zoo.checkpoint import flat_state
+
+ref, run = sys.argv[1:3]
+a, b = flat_state(zoo.load(ref)), flat_state(zoo.load(run + "/best"))
+assert a.keys() == b.keys()
+assert all(np.asarray(a[k].get_value()).tobytes() == np.asarray(b[k].get_value()).tobytes()
+           for k in a)
+print(len(a))
 """
 
 
@@ -175,6 +193,8 @@ def test_wheels_install_train_save_load_and_uninstall(installed: dict[str, Any])
         out = json.loads(_run([python, "-c", CHECK_MODEL, variant, package, run], env, base))
         assert out["variant"] == variant and out["tensors"] > 0
         assert Path(out["file"]).is_relative_to(installed["site"]), (dist, out["file"])
+        if mnist and dist == "zoo-betatcvae":
+            _evaluate_push_and_pull(installed, variant, run)
 
     _run([python, "-m", "pip", "uninstall", "-y", "--quiet", *plugins], env, base)
     listed = {row["name"] for row in json.loads(_zoo(installed, "list", "--json"))}
@@ -189,6 +209,31 @@ def test_wheels_install_train_save_load_and_uninstall(installed: dict[str, Any])
     assert not list(installed["site"].glob("zoo_wheeldemo*"))
     with pytest.raises(importlib.metadata.PackageNotFoundError):  # this env never had it
         importlib.metadata.distribution("zoo-wheeldemo")
+
+
+def _evaluate_push_and_pull(installed: dict[str, Any], variant: str, run: Path) -> None:
+    """``zoo eval``, ``zoo push`` to a Hub server on 127.0.0.1, ``zoo download``, then an offline
+    ``zoo.load`` of the pushed model: the same path as a first-party variant's."""
+    base, python = installed["base"], installed["python"]
+    evaluation = base / f"eval-{variant}.json"
+    _zoo(installed, "eval", str(run / "best"), "--dataset", "mnist", "--max-examples", "256",
+         "--output", str(evaluation))
+    assert json.loads(evaluation.read_text())["variant"] == variant
+    with running_hub() as hub:
+        env = installed["env"] | {
+            "HF_ENDPOINT": hub.url, "HF_TOKEN": hub.token, "HF_HUB_DISABLE_XET": "1",
+            "HF_HUB_CACHE": str(base / "hf-cache"), "HF_HOME": str(base / "hf-home")}
+        repo = f"someone/{variant}-test"
+        pushed = _run([python, "-m", "zoo.cli", "push", run, repo, "--eval", evaluation], env,
+                      base).splitlines()
+        sha = pushed[-1]
+        assert pushed[0] == f"pushed to {repo}@main" and sha == hub.head(repo)
+        card = hub.files(repo)["README.md"].decode()
+        assert f"zoo train {variant}" in card and "reconstruction_mse" in card
+        _run([python, "-m", "zoo.cli", "download", f"hf-hub:{repo}@{sha}"], env, base)
+    offline = env | {"HF_HUB_OFFLINE": "1"}  # the server is gone: the cache must suffice
+    tensors = _run([python, "-c", SAME_AS_PUSHED, f"hf-hub:{repo}@{sha}", run], offline, base)
+    assert int(tensors) > 0
 
 
 def test_the_skeletons_own_tests_pass_in_the_fresh_venv(installed: dict[str, Any]) -> None:
