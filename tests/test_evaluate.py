@@ -60,6 +60,24 @@ def test_eval_gaussian_model_with_iw_nll(world, tmp_path) -> None:
     assert r["iw_examples"] == 16 and r["iw_samples"] == 20
 
 
+def test_eval_reports_the_variants_own_loss_metrics(world, tmp_path) -> None:
+    """Averaged over the split with schedules at their final values (beta annealed 1 -> 3 here,
+    though training stopped at step 30)."""
+    tc = TrainConfig(dataset="stripes", batch_size=32, max_steps=30, validation_size=32,
+                     eval_every=30, checkpoint_every=30, log_every=10)
+    train("beta-vae", out=tmp_path / "run", train_config=tc, progress=False,
+          model_overrides={**TINY_MODEL, "latent_dim": 3, "beta_start": 1.0, "beta": 3.0,
+                           "beta_anneal_steps": 1000})
+    r = evaluate(tmp_path / "run" / "best", "stripes", batch_size=24)  # 64 = 24 + 24 + 16
+    m = r["loss_metrics"]
+    assert m["beta"] == 3.0
+    # the analytic KL, batch means weighted by batch size, is the split's mean KL exactly
+    assert m["kl_loss"] == pytest.approx(r["kl_total"], rel=1e-5)
+    assert m["loss"] == pytest.approx(m["reconstruction_loss"] + 3.0 * m["kl_loss"], rel=1e-5)
+    assert m["negative_elbo"] == pytest.approx(m["reconstruction_loss"] + m["kl_loss"], rel=1e-5)
+    assert "kl_per_dim" not in m  # scalars only
+
+
 def test_eval_vq_codebook_health(world, tmp_path) -> None:
     r = evaluate(_trained("vqvae", tmp_path), "stripes")
     book = r["codebook"]

@@ -91,6 +91,9 @@ def evaluate(
             trees; minutes at 10,000 points on 2 cores), ``"random_forest"`` or ``"lasso"``.
         disentanglement: measure MIG/DCI/SAP when the data have factors (``False`` skips them).
 
+    Besides the variant-independent metrics, ``"loss_metrics"`` holds the variant's own loss and
+    scalar metrics averaged over the split (:func:`_loss_metrics`), so a plugin's quantities
+    (e.g. beta-TCVAE's total correlation) reach ``zoo eval`` and model cards with no extra code.
     The result records these options under ``"options"``, so that the same measurement can be
     made again (``zoo check-cards``).
     """
@@ -124,9 +127,47 @@ def evaluate(
             n = min(iw_examples, len(ds))
             result |= _iw_nll(model, spec.conditional, ds.subset(np.arange(n)), iw_samples,
                               iw_chunk, batch_size, binarize, seed)
+    result["loss_metrics"] = _loss_metrics(model, spec, ds, batch_size, binarize, seed)
     if spec.conditional:
         result |= _conditional_metrics(model, ds, classifier, seed)
     return jsonable(result)
+
+
+#: The step the loss is evaluated at: far past any schedule's end, so annealed weights (beta,
+#: capacity) take their final values, as in the training loop's validation.
+_FINAL_STEP = 10**9
+
+
+def _loss_metrics(model: Any, spec: Any, ds: Any, batch_size: int, binarize: bool,
+                  seed: int) -> dict[str, float]:
+    """The variant's own loss and scalar metrics (e.g. beta-TCVAE's total correlation, a
+    VQ-VAE's commitment loss), averaged over the split weighted by batch size.
+
+    Batches are drawn in a seeded random order (minibatch estimators such as beta-TCVAE's need
+    batches that look like the data, not runs of neighbours of an ordered factor grid); latents
+    are sampled with ``seed``; schedules sit at their final values. Per-batch quantities (a
+    VQ-VAE's batch perplexity, beta-TCVAE's minibatch estimates) depend on ``batch_size``, which
+    the result records under ``"options"``.
+    """
+    from zoo.data import batches
+
+    @nnx.jit
+    def step(model: Any, x: Any, labels: Any, key: Any) -> Any:
+        out = model(x, labels, rngs=key) if spec.conditional else model(x, rngs=key)
+        loss, metrics = spec.loss(out, x, config=model.config, step=_FINAL_STEP)
+        return {"loss": loss} | {k: v for k, v in metrics.items() if jnp.ndim(v) == 0}
+
+    sums: dict[str, float] = {}
+    n = 0
+    key = jax.random.key(seed)
+    for i, b in enumerate(batches(ds, batch_size, seed=seed, epoch=0, shuffle=True,
+                                  drop_remainder=False, binarize=binarize)):
+        metrics = jax.device_get(step(model, jnp.asarray(b["x"]), b.get("labels"),
+                                      jax.random.fold_in(key, i)))
+        for k, v in metrics.items():
+            sums[k] = sums.get(k, 0.0) + float(v) * len(b["x"])
+        n += len(b["x"])
+    return {k: v / n for k, v in sorted(sums.items())}
 
 
 def _classifier_pass(model: Any, ds: Any, batch_size: int, binarize: bool, seed: int) -> dict:
