@@ -16,6 +16,7 @@ from zoo.registry import PretrainedSpec, VariantSpec
 __all__ = [
     "FORMAT_VERSION",
     "build",
+    "call_variant",
     "create",
     "download",
     "get_variant",
@@ -54,6 +55,14 @@ def list_variants() -> list[str]:
 def list_pretrained() -> list[str]:
     """Sorted names of the registered pretrained models."""
     return sorted(get_manager().registry.pretrained)
+
+
+def call_variant(model: Any, method: str, *args: Any, conditional: bool, labels: Any = None,
+                 **kwargs: Any) -> Any:
+    """``model.method(*args, **kwargs)``, with ``labels`` [B] after the positional arguments when
+    the variant is conditional (``VariantSpec.conditional``): how zoo calls every variant."""
+    fn = getattr(model, method)
+    return fn(*args, labels, **kwargs) if conditional else fn(*args, **kwargs)
 
 
 def get_variant(name: str) -> VariantSpec:

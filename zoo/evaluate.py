@@ -56,9 +56,9 @@ def _batches(ds: Any, batch_size: int, binarize: bool, seed: int) -> Any:
                    binarize=binarize)
 
 
-def _call(model: Any, conditional: bool, fn: str, *args: Any, labels: Any = None) -> Any:
-    method = getattr(model, fn)
-    return method(*args, labels) if conditional else method(*args)
+def _call(model: Any, conditional: bool, fn: str, *args: Any, labels: Any = None,
+          **kwargs: Any) -> Any:
+    return api.call_variant(model, fn, *args, conditional=conditional, labels=labels, **kwargs)
 
 
 def evaluate(
@@ -153,7 +153,7 @@ def _loss_metrics(model: Any, spec: Any, ds: Any, batch_size: int, binarize: boo
 
     @nnx.jit
     def step(model: Any, x: Any, labels: Any, key: Any) -> Any:
-        out = model(x, labels, rngs=key) if spec.conditional else model(x, rngs=key)
+        out = _call(model, spec.conditional, "__call__", x, labels=labels, rngs=key)
         loss, metrics = spec.loss(out, x, config=model.config, step=_FINAL_STEP)
         return {"loss": loss} | {k: v for k, v in metrics.items() if jnp.ndim(v) == 0}
 

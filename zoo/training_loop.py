@@ -111,7 +111,8 @@ class Loop:
 
     # -- jitted functions --------------------------------------------------------------------------
     def _forward_loss(self, model: Any, x: Any, labels: Any, key: Any, step: Any) -> Any:
-        out = model(x, labels, rngs=key) if self.spec.conditional else model(x, rngs=key)
+        out = api.call_variant(model, "__call__", x, conditional=self.spec.conditional,
+                               labels=labels, rngs=key)
         result = self.spec.loss(out, x, config=self.config, step=step)
         # Shapes are static under jit: a malformed loss is caught when the step is traced.
         if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)

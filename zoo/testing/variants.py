@@ -51,9 +51,8 @@ def example_batch(spec: VariantSpec, config: Config, batch: int = 4, seed: int =
 
 
 def _call(model: Any, spec: VariantSpec, batch: dict, **kwargs: Any) -> Any:
-    if spec.conditional:
-        return model(batch["x"], batch["labels"], **kwargs)
-    return model(batch["x"], **kwargs)
+    return api.call_variant(model, "__call__", batch["x"], conditional=spec.conditional,
+                            labels=batch.get("labels"), **kwargs)
 
 
 _FACTORY_FIX = ("make factory(config, *, rngs) return the model instance, a flax.nnx.Module "
