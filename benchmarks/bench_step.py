@@ -32,7 +32,8 @@ def bench(name: str, batch: int, steps: int, overrides: dict) -> tuple[float, in
     @nnx.jit
     def step(model, opt, key, i):
         def loss_fn(m):
-            out = m(x, labels, rngs=key) if spec.conditional else m(x, rngs=key)
+            out = zoo.api.call_variant(m, "__call__", x, conditional=spec.conditional,
+                                       labels=labels, rngs=key)
             return spec.loss(out, x, config=cfg, step=i)
 
         (loss, _), grads = nnx.value_and_grad(loss_fn, has_aux=True)(model)
