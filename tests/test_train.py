@@ -166,7 +166,7 @@ def _flat_toy_factory(config, *, rngs):
 
 
 def test_interrupt_checkpoints_between_steps_and_resumes(world, tmp_path, monkeypatch) -> None:
-    from zoo import training_loop
+    from zoo.training import loop as training_loop
 
     original = training_loop.Loop._catch_sigint
 

@@ -27,8 +27,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from zoo import building, cards, serialization
+from zoo._io import _umask, atomic_write_bytes, atomic_write_text
 from zoo.errors import ZooError
-from zoo.registry import PretrainedSpec
+from zoo.hashing import sha256_file
+from zoo.loading import load
+from zoo.manifest import MANIFEST_RESOURCE, specs_from_manifest, write_manifest
+from zoo.runs import model_directory
+from zoo.serialization import CONFIG_FILE, WEIGHTS_FILE
+from zoo.specs import PretrainedSpec
+from zoo.training.command import train_command_from_identity
 
 __all__ = ["bundle", "eval_options_from_result"]
 
@@ -48,21 +56,8 @@ def eval_options_from_result(result: Mapping[str, Any]) -> dict[str, Any]:
             **{k: options[k] for k in _EVAL_OPTION_KEYS if k in options}}
 
 
-def _model_dir(source: Path) -> tuple[Path, dict[str, Any] | None]:
-    from zoo.runs import RunDir
-
-    identity = RunDir(source).read_identity()
-    if identity is None:
-        return source, None
-    if not (source / "best").is_dir():
-        raise ZooError(f"run {str(source)!r} has no best/ model yet; train it first")
-    return source / "best", identity
-
-
 def _config_overrides(model: Any) -> dict[str, Any]:
-    from zoo.api import get_variant
-
-    default = get_variant(model.zoo_variant).default_config.to_dict()
+    default = building.spec_of(model).default_config.to_dict()
     return {k: v for k, v in model.config.to_dict().items() if default.get(k) != v}
 
 
@@ -92,18 +87,13 @@ def _figures(figures: Sequence[Mapping[str, str]], name: str) -> list[dict]:
 def _write_package(model: Any, name: str, package_dir: Path, **fields: Any
                    ) -> tuple[dict[str, str], dict[str, Any], PretrainedSpec]:
     """Steps 1 and 2 of the module docstring; returns (file hashes, config.json, entry)."""
-    from zoo import api
-    from zoo._io import _umask
-    from zoo.hub import sha256_file
-    from zoo.manifest import MANIFEST_RESOURCE, specs_from_manifest, write_manifest
-
     root = package_dir / "pretrained"
     root.mkdir(exist_ok=True)
     staged = Path(tempfile.mkdtemp(dir=root, prefix=f".new-{name}-"))
     try:
         os.chmod(staged, 0o777 & ~_umask())  # mkdtemp makes 0700 directories
-        api.save(model, staged)
-        files = {f: sha256_file(staged / f) for f in (api.WEIGHTS_FILE, api.CONFIG_FILE)}
+        serialization.write_dir(model, staged, building.model_meta(model))
+        files = {f: sha256_file(staged / f) for f in (WEIGHTS_FILE, CONFIG_FILE)}
         spec = PretrainedSpec(name=name, variant=model.zoo_variant,
                               config=_config_overrides(model), files=files,
                               bundled=f"{package_dir.name}:pretrained/{name}", **fields)
@@ -113,7 +103,7 @@ def _write_package(model: Any, name: str, package_dir: Path, **fields: Any
         if manifest.is_file():
             entries = specs_from_manifest(json.loads(manifest.read_text("utf-8")), str(manifest))
         entries = [e for e in entries if e.name != name] + [spec]
-        meta = json.loads((staged / api.CONFIG_FILE).read_text("utf-8"))
+        meta = json.loads((staged / CONFIG_FILE).read_text("utf-8"))
         _swap_in(staged, root / name)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
@@ -147,18 +137,14 @@ def bundle(
         card: extra card fields (``train_command``, ``limitations``, ``notes``, ``tags``...).
         figures: ``{"title": ..., "file": PNG path}`` to copy next to the card and show in it.
     """
-    from zoo import api, cards
-    from zoo._io import atomic_write_bytes, atomic_write_text
-    from zoo.hub import sha256_file
-
     cards_dir = Path(cards_dir)
     if package_dir is not None:
         package_dir = Path(package_dir)
         if not package_dir.name.isidentifier() or not (package_dir / "__init__.py").is_file():
             raise ZooError(f"{str(package_dir)!r} is not a Python package directory (it needs "
                            "an __init__.py and an importable name, e.g. plugins/zoo-x/zoo_x)")
-    model_dir, identity = _model_dir(Path(source))
-    model = api.load(model_dir)
+    model_dir, identity = model_directory(Path(source))
+    model = load(model_dir)
     dataset = eval_result.get("dataset")
     if not dataset:
         raise ZooError("eval_result does not say which dataset it measured (key 'dataset')")
@@ -176,7 +162,7 @@ def bundle(
         "figures": [{"title": f["title"], "path": f["path"]} for f in figs] or None,
     }
     if identity is not None:
-        full["train_command"] = cards.train_command_from_identity(identity)
+        full["train_command"] = train_command_from_identity(identity)
         full["train_config"] = identity.get("train_config")
         full["seed"] = (identity.get("train_config") or {}).get("seed")
     full.update({k: v for k, v in (card or {}).items() if v is not None})
@@ -184,8 +170,8 @@ def bundle(
     cards.check_card(draft, where=name)
 
     if package_dir is None:  # the card only, for a model shipped some other way
-        files = {f: sha256_file(model_dir / f) for f in (api.WEIGHTS_FILE, api.CONFIG_FILE)}
-        meta = json.loads((model_dir / api.CONFIG_FILE).read_text("utf-8"))
+        files = {f: sha256_file(model_dir / f) for f in (WEIGHTS_FILE, CONFIG_FILE)}
+        meta = json.loads((model_dir / CONFIG_FILE).read_text("utf-8"))
         spec = None
     else:
         files, meta, spec = _write_package(model, name, package_dir, repo_id=repo_id,

@@ -18,7 +18,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from zoo import cards
+from zoo.data import load_dataset
 from zoo.errors import ZooError
+from zoo.evaluate import evaluate
 
 __all__ = ["CardCheck", "check_card_file", "check_cards", "format_report"]
 
@@ -49,9 +52,6 @@ def _close(card: float, measured: float, rtol: float, atol: float) -> bool:
 def check_card_file(path: str | os.PathLike[str], *, fast: bool = False, rtol: float = 0.01,
                     atol: float = 1e-3, fast_max_examples: int = 20_000) -> list[CardCheck]:
     """Re-measure the model a card describes and compare, metric by metric."""
-    from zoo import cards
-    from zoo.evaluate import evaluate
-
     path = Path(path)
     front, _ = cards.parse_card(path.read_text(encoding="utf-8"))
     meta = front.get("zoo") or {}
@@ -64,8 +64,6 @@ def check_card_file(path: str | os.PathLike[str], *, fast: bool = False, rtol: f
         raise ZooError(f"{str(path)!r} lists no metrics in its model-index")
     dataset = options.pop("dataset")
     if fast:
-        from zoo.data import load_dataset
-
         size = len(load_dataset(dataset, options.get("split", "test")))
         if size > fast_max_examples and not options.get("max_examples"):
             return [CardCheck(name, k, v, None, None) for k, v in sorted(expected.items())]

@@ -28,7 +28,6 @@ A card is described by a plain dict (every key optional unless marked)::
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -37,7 +36,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from zoo._io import atomic_write_text
 from zoo.errors import ZooError
+from zoo.hashing import sha256_file
 
 __all__ = [
     "CardError",
@@ -48,7 +49,6 @@ __all__ = [
     "flatten_metrics",
     "parse_card",
     "render_card",
-    "train_command_from_identity",
     "write_card",
 ]
 
@@ -293,42 +293,11 @@ def card_metrics(front: Mapping[str, Any]) -> dict[str, float]:
     return out
 
 
-def _cli_value(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return ",".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "none" if value is None else str(value)
-
-
-def train_command_from_identity(identity: Mapping[str, Any]) -> str:
-    """The ``zoo train`` command of a run, from its ``run.json`` (settings that differ from the
-    defaults, as ``key=value``)."""
-    from zoo.plugins import get_manager
-    from zoo.train import TrainConfig
-
-    variant = str(identity["variant"])
-    train = dict(identity.get("train_config") or {})
-    model = dict(identity.get("model_config") or {})
-    spec = get_manager().registry.variants.get(variant)
-    model_defaults = spec.default_config.to_dict() if spec is not None else {}
-    parts = ["zoo", "train", variant, "--dataset", str(train.pop("dataset", "mnist"))]
-    for settings, defaults in ((train, TrainConfig().to_dict()), (model, model_defaults)):
-        parts += [f"{k}={_cli_value(v)}" for k, v in sorted(settings.items())
-                  if k not in defaults or defaults[k] != v]
-    return " ".join([*parts, "--out", "RUN"])
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def write_card(directory: str | os.PathLike[str], card: Mapping[str, Any], *,
-               repo_id: str | None = None, identity: Mapping[str, Any] | None = None) -> Path:
-    """Complete ``card`` from the directory (variant, config, file hashes, the run's training
-    command), check it has metrics, and write it as ``README.md``; return the path."""
-    from zoo._io import atomic_write_text
-
+               repo_id: str | None = None) -> Path:
+    """Complete ``card`` from the directory (variant, config, file hashes), check it has
+    metrics, and write it as ``README.md``; return the path. A run's training command comes in
+    ``card["train_command"]`` (:func:`zoo.training.command.train_command_from_identity`)."""
     directory = Path(directory)
     meta = json.loads((directory / "config.json").read_text(encoding="utf-8"))
     full: dict[str, Any] = {
@@ -337,12 +306,8 @@ def write_card(directory: str | os.PathLike[str], card: Mapping[str, Any], *,
         "config": meta.get("config"),
         "repo_id": repo_id,
     }
-    if identity is not None:
-        full["train_command"] = train_command_from_identity(identity)
-        full["train_config"] = identity.get("train_config")
-        full["seed"] = (identity.get("train_config") or {}).get("seed")
     full.update({k: v for k, v in card.items() if v is not None})
-    full["files"] = {name: _sha256(directory / name)
+    full["files"] = {name: sha256_file(directory / name)
                      for name in ("model.safetensors", "config.json")}
     check_card(full, where=str(full.get("name") or repo_id or directory))
     return atomic_write_text(directory / "README.md", render_card(full))

@@ -35,6 +35,7 @@ from typing import Any
 import pluggy
 
 from zoo import hookspecs
+from zoo._env import distribution_version, env_flag
 from zoo.errors import NameConflictError, PluginError
 from zoo.registry import DatasetSpec, PretrainedSpec, Registry, VariantSpec
 
@@ -72,10 +73,6 @@ class ZooPluginWarning(UserWarning):
     """Emitted when a plugin is skipped because it failed (non-strict mode)."""
 
 
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
 @dataclasses.dataclass
 class PluginInfo:
     """What ``zoo plugins`` reports about one plugin."""
@@ -103,7 +100,7 @@ class PluginManager:
     """
 
     def __init__(self, *, strict: bool | None = None) -> None:
-        self.strict = _env_flag("ZOO_STRICT_PLUGINS") if strict is None else strict
+        self.strict = env_flag("ZOO_STRICT_PLUGINS") if strict is None else strict
         self.pm = pluggy.PluginManager("zoo")
         self.pm.add_hookspecs(hookspecs)
         self.registry = Registry()
@@ -277,10 +274,7 @@ _manager_lock = threading.Lock()
 def register_builtins(manager: PluginManager) -> None:
     """Register the core's built-ins on ``manager``: the datasets (plugin ``"zoo-datasets"``)
     and the evaluation classifier (plugin ``"zoo-classifier"``), see :data:`BUILTIN_PLUGINS`."""
-    try:
-        version = importlib.metadata.version("vae-zoo")
-    except importlib.metadata.PackageNotFoundError:  # running from a source tree
-        version = None
+    version = distribution_version()  # None when running from a source tree
     for name, module_name in BUILTIN_PLUGINS.items():
         module = importlib.import_module(module_name)
         manager.register(module, name=name, distribution="vae-zoo", version=version)
@@ -294,7 +288,7 @@ def get_manager() -> PluginManager:
         if _manager is None:
             manager = PluginManager()
             register_builtins(manager)
-            if not _env_flag("ZOO_DISABLE_PLUGIN_AUTOLOAD"):
+            if not env_flag("ZOO_DISABLE_PLUGIN_AUTOLOAD"):
                 manager.load_entry_points()
             _manager = manager
         return _manager

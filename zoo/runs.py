@@ -26,7 +26,7 @@ from typing import Any
 from zoo._io import atomic_write_text
 from zoo.errors import ZooError
 
-__all__ = ["RunDir", "RunError"]
+__all__ = ["RunDir", "RunError", "model_directory"]
 
 RUN_FILE = "run.json"
 METRICS_FILE = "metrics.jsonl"
@@ -163,3 +163,17 @@ class RunDir:
             with contextlib.suppress(json.JSONDecodeError):
                 rows.append(json.loads(line))
         return rows
+
+
+def model_directory(path: str | os.PathLike[str]) -> tuple[Path, dict[str, Any] | None]:
+    """Where the model of ``path`` lives: a run directory's ``best/`` (with the run's identity),
+    or ``path`` itself with ``None`` for any other directory. A run without ``best/`` yet is an
+    error. The one place that maps a run to its model."""
+    run = RunDir(path)
+    identity = run.read_identity()
+    if identity is None:
+        return run.path, None
+    if not run.best.is_dir():
+        raise RunError(f"run {str(run.path)!r} has no best/ model yet; train it first (or "
+                       "continue it with --resume)")
+    return run.best, identity

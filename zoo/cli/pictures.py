@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from zoo import api
-from zoo.errors import ZooError
 
 
 def _load_for_pictures(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -20,7 +19,7 @@ def _load_for_pictures(args: argparse.Namespace) -> tuple[Any, Any]:
 
 def cmd_reconstruct(args: argparse.Namespace) -> int:
     from zoo import viz
-    from zoo.pictures import model_labels
+    from zoo.viz.pictures import model_labels
 
     model, ds = _load_for_pictures(args)
     x = ds.images[: args.n].astype("float32") / 255.0
@@ -43,7 +42,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_traverse(args: argparse.Namespace) -> int:
-    from zoo.pictures import traversal_picture
+    from zoo.viz.pictures import traversal_picture
 
     model, ds = _load_for_pictures(args)
     print(traversal_picture(model, ds, Path(args.out), index=args.index))
@@ -51,25 +50,9 @@ def cmd_traverse(args: argparse.Namespace) -> int:
 
 
 def cmd_plot_run(args: argparse.Namespace) -> int:
-    from zoo import viz
-    from zoo.data import load_dataset
-    from zoo.pictures import model_pictures
-    from zoo.runs import RunDir
+    from zoo.viz.pictures import run_pictures
 
-    run = RunDir(args.run)
-    identity = run.read_identity()
-    if identity is None:
-        raise ZooError(f"{args.run!r} is not a run directory (run.json missing)")
-    run.plots.mkdir(exist_ok=True)
-    written = [viz.save_training_curves(run.plots / "training_curves.png",
-                                        viz.read_history(run.metrics_path))]
-    source = run.best if run.best.is_dir() else run.last
-    if source.is_dir():
-        tc = identity["train_config"]
-        split = "validation" if tc.get("validation_size") else "train"
-        ds = load_dataset(tc["dataset"], split, validation_size=tc.get("validation_size"))
-        written += model_pictures(api.load(source), ds, run.plots)
-    for path in written:
+    for path in run_pictures(args.run):
         print(path)
     return 0
 

@@ -5,6 +5,10 @@ Nothing here loads data or builds models from the registry: callers (``zoo eval`
 | module | what |
 |---|---|
 | :mod:`zoo.metrics.disentanglement` | MIG, DCI, SAP with disentanglement_lib's definitions |
+| :mod:`zoo.metrics.mutual_info` | discretise codes; discrete MI and entropy (MIG's parts) |
+| :mod:`zoo.metrics.mig` | Mutual Information Gap |
+| :mod:`zoo.metrics.dci` | DCI: importance matrix, disentanglement, completeness, informativeness |
+| :mod:`zoo.metrics.sap` | Separated Attribute Predictability and its score matrix |
 | :mod:`zoo.metrics.latents` | active units, KL per dimension, MI between latents and labels |
 | :mod:`zoo.metrics.likelihood` | importance-weighted log-likelihood, Gaussian densities |
 | :mod:`zoo.metrics.vq_health` | codebook usage over a whole split: counts, perplexity, dead codes |

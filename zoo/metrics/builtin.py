@@ -37,6 +37,9 @@ def zoo_register_variants(register: Any) -> None:
         loss=lazy("zoo.metrics.classifier:classifier_loss"),
         conditional=True,
         kind="classifier",
+        latent="none",
+        tiny_config=ClassifierConfig(height=8, width=8, conv_channels=(4, 8),
+                                     conv_strides=(2, 2), feature_dim=16),
         description="Small CNN image classifier (softmax cross-entropy); the zoo's evaluation "
                     "classifier",
     ))

@@ -35,12 +35,12 @@ def save_classifier(model: Any, directory: str | os.PathLike[str], record: dict[
     """Write ``model`` as :func:`zoo.save` does (``model.safetensors`` + ``config.json``, variant
     ``classifier`` unless the model already names its variant) and ``record`` as
     ``classifier.json``, each file atomically; return the directory."""
-    from zoo import api
+    from zoo import building, serialization
     from zoo.metrics.builtin import CLASSIFIER_VARIANT
 
     if getattr(model, "zoo_variant", None) is None:
         model.zoo_variant = CLASSIFIER_VARIANT
-    directory = api.save(model, directory)
+    directory = serialization.write_dir(model, directory, building.model_meta(model))
     atomic_write_text(directory / RECORD_FILE, json.dumps(dict(record), indent=2) + "\n")
     return directory
 
@@ -60,7 +60,7 @@ def load_classifier(directory: str | os.PathLike[str] | Any = None) -> Any:
     sha256-checked, never fetched), else a directory :func:`save_classifier` or :func:`zoo.save`
     wrote (e.g. the ``best/`` of a ``zoo train classifier`` run). The training record in its
     ``classifier.json``, if any, becomes ``model.record`` (see :func:`describe`)."""
-    from zoo import api
+    from zoo.loading import load
 
     directory = _bundled_directory() if directory is None else Path(str(directory))
     record: dict[str, Any] = {}
@@ -70,7 +70,7 @@ def load_classifier(directory: str | os.PathLike[str] | Any = None) -> Any:
         except (OSError, json.JSONDecodeError) as exc:
             raise CorruptWeightsError(f"unreadable {RECORD_FILE} in {str(directory)!r} ({exc})"
                                       ) from None
-    model = api.load_directory(directory)
+    model = load(directory)
     # kept hashable: NNX treats plain attributes as static graph metadata
     model.record = tuple(sorted((k, v) for k, v in record.items()
                                 if not isinstance(v, list | dict)))

@@ -22,7 +22,7 @@ def _bundle_dir(spec: PretrainedSpec) -> Path:
     """Check the bundled files exist and match their sha256; the directory holding them."""
     from importlib.resources import files
 
-    from zoo.hub import _bundled, sha256_file
+    from zoo.hub import bundled_files, sha256_file
 
     package, _, subdir = spec.bundled.partition(":")
     try:
@@ -33,7 +33,7 @@ def _bundle_dir(spec: PretrainedSpec) -> Path:
     missing = [name for name in spec.files if not root.joinpath(name).is_file()]
     if missing:
         raise _fail("pretrained-bundle", f"{spec.bundled} lacks {missing}", _BUNDLE_FIX)
-    paths = _bundled(spec)
+    paths = bundled_files(spec)
     if paths is None:  # the files exist, so only a race gets here
         raise _fail("pretrained-bundle", f"{spec.bundled} could not be read", _BUNDLE_FIX)
     for name, expected in spec.files.items():
@@ -113,7 +113,7 @@ def check_pretrained(spec: PretrainedSpec, cards_dir: str | Path | None = None) 
                             "list every non-default field in the entry's config (zoo bundle does)")
             with _rule("pretrained-weights", "loading the bundled weights strictly",
                        _BUNDLE_FIX):
-                api.load_directory(directory)
+                api.load(directory)
         if cards_dir is not None:
             _check_card(spec, cards_dir)
 

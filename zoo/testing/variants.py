@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from zoo import api
+from zoo import api, building
 from zoo.checkpoint import flat_state
 from zoo.config import Config, ImageModelConfig
 from zoo.registry import VariantSpec
@@ -51,7 +51,7 @@ def example_batch(spec: VariantSpec, config: Config, batch: int = 4, seed: int =
 
 
 def _call(model: Any, spec: VariantSpec, batch: dict, **kwargs: Any) -> Any:
-    return api.call_variant(model, "__call__", batch["x"], conditional=spec.conditional,
+    return building.call_variant(model, "__call__", batch["x"], conditional=spec.conditional,
                             labels=batch.get("labels"), **kwargs)
 
 
@@ -74,10 +74,10 @@ def check_builds(spec: VariantSpec, config: Config) -> Any:
     with _rule("factory", "factory(config, rngs=nnx.Rngs(0))", _FACTORY_FIX):
         model = spec.factory(config, rngs=nnx.Rngs(0))
     _check_module(spec, model, config, "factory")
-    model = api.build(spec, config)
+    model = building.build(spec, config)
     with _rule("eval_shape", "nnx.eval_shape(factory)",
                "build only from the config and rngs; no Python side effects on arrays"):
-        abstract = nnx.eval_shape(lambda: api.build(spec, config))
+        abstract = nnx.eval_shape(lambda: building.build(spec, config))
     leaves = jax.tree.leaves(nnx.state(abstract))
     if not all(isinstance(leaf, jax.ShapeDtypeStruct) for leaf in leaves):
         raise _fail("eval_shape", "building under nnx.eval_shape allocated arrays",

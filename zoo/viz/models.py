@@ -37,9 +37,10 @@ def _name(model: Any) -> str:
 
 def _refuse_classifier(model: Any, what: str) -> None:
     """A clear error for a classifier (variant kind ``"classifier"``) given to a VAE picture."""
-    from zoo.api import model_kind
+    from zoo.building import spec_of
 
-    if model_kind(model) == "classifier":
+    spec = spec_of(model)
+    if spec is not None and spec.latent == "none":
         raise ZooError(
             f"{_name(model)} (variant {model.zoo_variant!r}) is a classifier, not a VAE: it has "
             f"no decoder, latent space or prior, so it cannot {what}. Measure it with "

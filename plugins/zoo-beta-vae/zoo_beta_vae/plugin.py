@@ -19,6 +19,9 @@ def zoo_register_variants(register: Any) -> None:
             default_config=BetaVAEConfig(),
             factory=lazy("zoo_beta_vae.model:BetaVAE"),
             loss=lazy("zoo_beta_vae.loss:beta_vae_loss"),
+            latent="gaussian",
+            architectures=("mlp", "cnn"),
+            tiny_config=BetaVAEConfig(height=8, width=8, hidden_dims=(8,), latent_dim=3),
             description="beta-VAE (Higgins et al. 2017) with linear beta annealing",
         )
     )
@@ -30,6 +33,10 @@ def zoo_register_variants(register: Any) -> None:
                                          beta_anneal_steps=0),
             factory=lazy("zoo_beta_vae.model:BetaVAE"),
             loss=lazy("zoo_beta_vae.loss:beta_vae_loss"),
+            latent="gaussian",
+            architectures=("mlp", "cnn"),
+            tiny_config=BetaVAEConfig(height=8, width=8, hidden_dims=(8,), latent_dim=3,
+                                      use_capacity_control=True, beta=1.0, beta_anneal_steps=0),
             description="beta-VAE with capacity control, gamma*|KL - C| (Burgess et al. 2018)",
         )
     )

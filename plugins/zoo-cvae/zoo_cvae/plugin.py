@@ -20,6 +20,10 @@ def zoo_register_variants(register: Any) -> None:
             factory=lazy("zoo_cvae.model:CVAE"),
             loss=lazy("zoo_cvae.loss:cvae_loss"),
             conditional=True,
+            latent="gaussian",
+            architectures=("mlp", "cnn"),
+            tiny_config=CVAEConfig(height=8, width=8, hidden_dims=(8,), latent_dim=3,
+                                   label_embedding_dim=4),
             description="Conditional VAE (Sohn et al. 2015): encoder and decoder see class labels",
         )
     )

@@ -150,6 +150,11 @@ class VQVAE(nnx.Module):
         )
 
     # -- pieces ----------------------------------------------------------------------------------
+    @property
+    def codebook_size(self) -> int:
+        """Number of codes (the discrete-latent protocol zoo's evaluation and pictures read)."""
+        return self.config.num_embeddings
+
     def encode_continuous(self, x: jax.Array) -> jax.Array:
         """Images [B, H, W, C] in [0, 1] -> encoder outputs z_e [B, h, w, D] (before quantising)."""
         check_images(x, self.config.image_shape, type(self).__name__)

@@ -19,6 +19,10 @@ def zoo_register_variants(register: Any) -> None:
             default_config=VQVAEConfig(),
             factory=lazy("zoo_vqvae.model:VQVAE"),
             loss=lazy("zoo_vqvae.loss:vqvae_loss"),
+            latent="discrete",
+            architectures=("cnn",),  # a VQ-VAE quantises a grid of vectors
+            tiny_config=VQVAEConfig(height=8, width=8, hidden_dims=(8,), num_embeddings=8,
+                                    embedding_dim=4),
             description="VQ-VAE (van den Oord et al. 2017), EMA codebook with dead-code reset",
         )
     )

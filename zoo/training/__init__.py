@@ -1,0 +1,35 @@
+"""Training as a service: configs (:mod:`~zoo.training.config`), the loop
+(:mod:`~zoo.training.loop`, imports JAX), throughput (:mod:`~zoo.training.clock`) and the
+command line that reproduces a run (:mod:`~zoo.training.command`).
+
+Importing this package is cheap; :func:`run_training` imports the loop (and JAX) when called.
+The public entry point is :func:`zoo.train.train`, which also draws the run's pictures.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from zoo.training.command import train_command_from_identity
+from zoo.training.config import (
+    TrainConfig,
+    TrainingDiverged,
+    TrainResult,
+    fit_model_config,
+    make_optimizer,
+)
+
+__all__ = ["TrainConfig", "TrainResult", "TrainingDiverged", "fit_model_config",
+           "make_optimizer", "run_training", "train_command_from_identity"]
+
+
+def run_training(variant: str, out: str | Path, train_config: TrainConfig | None = None,
+                 model_overrides: dict[str, Any] | None = None, *, resume: bool = False,
+                 until_step: int | None = None, progress: bool = True) -> TrainResult:
+    """Train ``variant`` into the run directory ``out``; no pictures (see
+    :func:`zoo.train.train`)."""
+    from zoo.training import loop  # imports JAX
+
+    return loop.run_training(variant, out, train_config, model_overrides, resume=resume,
+                             until_step=until_step, progress=progress)

@@ -1,0 +1,319 @@
+"""The training loop: one jitted step, schedules as functions of the step, exact resume, safe
+stops, validation, checkpoints and the metrics log of a run directory (:mod:`zoo.runs`).
+
+The data order is a function of (seed, epoch) and the noise of step ``s`` is
+``fold_in(key(seed), s)``, so a resumed run continues exactly where the interrupted one stopped.
+The loop draws no pictures: whoever calls it does (:func:`zoo.train.train`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+
+from zoo import building, serialization
+from zoo._io import atomic_write_text
+from zoo.checkpoint import load_weights, read_safetensors, save_weights
+from zoo.data import batches, load_dataset, num_batches
+from zoo.errors import InputError, PluginError
+from zoo.plugins import get_manager
+from zoo.runs import RunDir
+from zoo.serialization import WEIGHTS_FILE
+from zoo.training.clock import TrainClock
+from zoo.training.config import (
+    TrainConfig,
+    TrainingDiverged,
+    TrainResult,
+    fit_model_config,
+    identity,
+    make_optimizer,
+    read_trainer_state,
+)
+
+__all__ = ["Loop", "run_training"]
+
+OPTIMIZER_FILE = "optimizer.safetensors"
+
+
+class _StopRequested(Exception):
+    """Ctrl-C arrived; raised between two steps."""
+
+
+class Loop:
+    """One training run: builds everything in ``__init__``, trains in :meth:`run`."""
+
+    def __init__(self, variant: str, out: Path, tc: TrainConfig, overrides: dict[str, Any], *,
+                 resume: bool, progress: bool) -> None:
+        registry = get_manager().registry
+        self.tc, self.progress, self._batches = tc, progress, batches
+        self.spec = registry.get_variant(variant)
+        ds_spec = registry.get_dataset(tc.dataset)
+        split = {"validation_size": tc.validation_size}
+        # train_limit: a seeded random subset, so that even factor-ordered data (dSprites) mixes
+        self.train_ds = load_dataset(tc.dataset, "train", sample=tc.train_limit or None, **split)
+        self.val_ds = None
+        if tc.validation_size:
+            self.val_ds = load_dataset(tc.dataset, "validation", **split)
+        if self.spec.conditional and self.train_ds.labels is None:
+            raise InputError(f"variant {variant!r} is conditional but dataset {tc.dataset!r} "
+                             "has no labels; pick a labelled dataset")
+        config = self.spec.default_config.replace(**overrides)
+        self.config = fit_model_config(config, self.train_ds, ds_spec.num_classes, set(overrides))
+        self.steps_per_epoch = num_batches(self.train_ds, tc.batch_size, drop_remainder=True)
+        if self.steps_per_epoch == 0:
+            raise InputError(f"batch_size {tc.batch_size} is larger than the training split "
+                             f"({len(self.train_ds)} examples); lower it")
+        self.total = tc.max_steps or tc.epochs * self.steps_per_epoch
+        self.run_dir = RunDir(out)
+        resuming = self.run_dir.claim(identity(variant, self.config, tc), resume=resume)
+
+        self.model = building.build(self.spec, self.config, seed=tc.seed)
+        self.model.train()
+        self.opt = nnx.Optimizer(self.model, make_optimizer(tc, self.total), wrt=nnx.Param)
+        self.step, self.epoch, self.batch_index, self.best = 0, 0, 0, math.inf
+        #: per-step metrics since the last log row (kept in checkpoints for an exact resume)
+        self.pending: list[dict[str, Any]] = []
+        if resuming:
+            self._restore()
+        self.graphdef, self.state = nnx.split((self.model, self.opt))
+        self._train_step = jax.jit(self._make_train_step(), donate_argnums=0)
+        self._eval_step = jax.jit(self._make_eval_step())
+
+    # -- jitted functions --------------------------------------------------------------------------
+    def _forward_loss(self, model: Any, x: Any, labels: Any, key: Any, step: Any) -> Any:
+        out = building.call_variant(model, "__call__", x, conditional=self.spec.conditional,
+                               labels=labels, rngs=key)
+        result = self.spec.loss(out, x, config=self.config, step=step)
+        # Shapes are static under jit: a malformed loss is caught when the step is traced.
+        if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)
+                and jnp.ndim(result[0]) == 0):
+            got = (f"an array of shape {jnp.shape(result)} and no metrics"
+                   if hasattr(result, "shape") else
+                   f"a {type(result).__name__}" if not isinstance(result, tuple) else
+                   f"a tuple of {len(result)}" if len(result) != 2 else
+                   f"a loss of shape {jnp.shape(result[0])} and {type(result[1]).__name__}")
+            raise PluginError(
+                f"the loss of variant {self.spec.name!r} (plugin {self.spec.plugin!r}) returned "
+                f"{got}; a loss must return (scalar loss, dict of metrics): reduce over the "
+                "batch (e.g. .mean()) and fix the plugin, whose tests can run zoo's conformance "
+                "kit (zoo_check_plugin)")
+        return result
+
+    def _make_train_step(self) -> Any:
+        def step_fn(state: Any, x: Any, labels: Any, key: Any, step: Any) -> Any:
+            model, opt = nnx.merge(self.graphdef, state)
+            (_, metrics), grads = nnx.value_and_grad(self._forward_loss, has_aux=True)(
+                model, x, labels, key, step)
+            opt.update(model, grads)
+            scalars = {k: v for k, v in metrics.items() if jnp.ndim(v) == 0}
+            scalars["grad_norm"] = optax.tree.norm(grads)
+            return nnx.state((model, opt)), scalars
+        return step_fn
+
+    def _make_eval_step(self) -> Any:
+        def eval_fn(state: Any, x: Any, labels: Any, key: Any, step: Any) -> Any:
+            model, _ = nnx.merge(self.graphdef, state)
+            model.eval()
+            _, metrics = self._forward_loss(model, x, labels, key, step)
+            return {k: v for k, v in metrics.items() if jnp.ndim(v) == 0}
+        return eval_fn
+
+    # -- checkpoints -------------------------------------------------------------------------------
+    def _sync(self) -> None:
+        nnx.update((self.model, self.opt), self.state)
+
+    def _restore(self) -> None:
+        last = self.run_dir.last
+        load_weights(self.model, read_safetensors(last / WEIGHTS_FILE), source=str(last))
+        load_weights(self.opt, read_safetensors(last / OPTIMIZER_FILE), source=str(last))
+        st = read_trainer_state(last)
+        self.step, self.epoch, self.batch_index = st["step"], st["epoch"], st["batch_index"]
+        self.best = st["best_validation"] if st["best_validation"] is not None else math.inf
+        self.pending = [{k: np.float32(v) for k, v in row.items()} for row in st["pending"]]
+        self.run_dir.truncate_metrics_after(self.step)
+
+    def _checkpoint(self) -> None:
+        self._sync()
+        with self.run_dir.writing_checkpoint() as tmp:
+            self._save_model(tmp)
+            save_weights(self.opt, tmp / OPTIMIZER_FILE)
+            state = {"step": self.step, "epoch": self.epoch, "batch_index": self.batch_index,
+                     "best_validation": None if math.isinf(self.best) else self.best,
+                     "pending": [{k: float(v) for k, v in row.items()}
+                                 for row in jax.device_get(self.pending)]}
+            atomic_write_text(tmp / "trainer.json", json.dumps(state, indent=2) + "\n")
+
+    def _save_model(self, directory: Path) -> None:
+        serialization.write_dir(self.model, directory, building.model_meta(self.model))
+
+    # -- evaluation --------------------------------------------------------------------------------
+    def _labels(self, batch: dict[str, Any]) -> Any:
+        return batch.get("labels", np.zeros(len(batch["x"]), np.int32))
+
+    def validate(self) -> dict[str, float]:
+        """Mean validation metrics. Schedules (beta, capacity) are taken at their final step, so
+        the validation loss ranks checkpoints by the objective the run ends with: an early
+        checkpoint of an annealed beta-VAE does not win because its beta was still small."""
+        if self.val_ds is None:
+            return {}
+        sums: dict[str, float] = {}
+        n = 0
+        key = jax.random.key(self.tc.seed + 1)
+        for i, batch in enumerate(self._batches(self.val_ds, self.tc.batch_size, seed=0, epoch=0,
+                                                shuffle=False, drop_remainder=False,
+                                                binarize=self.tc.binarize)):
+            m = self._eval_step(self.state, batch["x"], self._labels(batch),
+                                jax.random.fold_in(key, i), self.total)
+            b = len(batch["x"])
+            for k, v in jax.device_get(m).items():
+                sums[k] = sums.get(k, 0.0) + float(v) * b
+            n += b
+        return {k: v / n for k, v in sums.items()}
+
+    # -- the loop ----------------------------------------------------------------------------------
+    def run(self, until_step: int | None = None) -> TrainResult:
+        from tqdm.auto import tqdm
+
+        stop = min(self.total, until_step) if until_step else self.total
+        base_key = jax.random.key(self.tc.seed)
+        bar = tqdm(total=self.total, initial=self.step, disable=not self.progress,
+                   unit="step", dynamic_ncols=True, desc=self.spec.name)
+        restore_sigint = self._catch_sigint()
+        clock = TrainClock()
+        try:
+            while self.step < stop:
+                it = self._batches(self.train_ds, self.tc.batch_size, seed=self.tc.seed,
+                                   epoch=self.epoch, start_batch=self.batch_index,
+                                   binarize=self.tc.binarize)
+                for batch in it:
+                    key = jax.random.fold_in(base_key, self.step)
+                    self.state, metrics = self._train_step(
+                        self.state, batch["x"], self._labels(batch), key, self.step)
+                    self.step += 1
+                    self.batch_index += 1
+                    self.pending.append(metrics)
+                    bar.update(1)
+                    clock.stepped(len(batch["x"]), metrics)
+                    if self.step % self.tc.log_every == 0 or self.step == self.total:
+                        row = self._flush(self.pending, bar)
+                        self.pending = []
+                        self.run_dir.log([row])
+                    evaluate = self.step % self.tc.eval_every == 0 or self.step == self.total
+                    save = self.step % self.tc.checkpoint_every == 0 or self.step == stop
+                    if evaluate or save:
+                        clock.pause(self.state)
+                        if evaluate:
+                            self._after_validation(self.validate())
+                        if save:
+                            self._checkpoint()
+                        clock.resume()
+                    if self.step >= stop:
+                        break
+                    if self._interrupted:
+                        raise _StopRequested
+                it.close()
+                if self.batch_index >= self.steps_per_epoch:
+                    self.epoch, self.batch_index = self.epoch + 1, 0
+            clock.pause(self.state)
+        except _StopRequested:
+            bar.close()
+            self._checkpoint()  # the state is whole: the flag is only read between steps
+            raise KeyboardInterrupt(
+                f"interrupted at step {self.step}; checkpoint saved in "
+                f"{str(self.run_dir.last)!r}; continue with resume=True (--resume)"
+            ) from None
+        finally:
+            bar.close()
+            restore_sigint()
+        self._sync()
+        ips = clock.images_per_second()
+        finished = self.step >= self.total
+        if finished:
+            self._summarise(ips)
+        return TrainResult(self.run_dir.path, self.model, self.step,
+                           None if math.isinf(self.best) else self.best, ips, finished)
+
+    def _catch_sigint(self) -> Any:
+        """Turn Ctrl-C into a flag checked between steps (a step is never cut in half: its
+        input buffers are donated). Returns the function that restores the old handler."""
+        self._interrupted = False
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+
+        def handler(signum: int, frame: Any) -> None:
+            if self._interrupted:  # a second Ctrl-C: stop now
+                raise KeyboardInterrupt
+            self._interrupted = True
+
+        previous = signal.signal(signal.SIGINT, handler)
+        return lambda: signal.signal(signal.SIGINT, previous)
+
+    def _flush(self, pending: list[dict[str, Any]], bar: Any) -> dict[str, Any]:
+        host = jax.device_get(pending)
+        row: dict[str, Any] = {"step": self.step, "epoch": self.epoch}
+        for k in host[0]:
+            row[k] = float(np.mean([h[k] for h in host]))
+        if not all(math.isfinite(v) for k, v in row.items() if k not in ("step", "epoch")):
+            bad = [k for k, v in row.items() if isinstance(v, float) and not math.isfinite(v)]
+            culprit = (
+                f"the loss of variant {self.spec.name!r} (plugin {self.spec.plugin!r}) may be at "
+                "fault: its tests can run zoo's conformance kit (zoo_check_plugin), which checks "
+                "the loss is finite"
+            )
+            if self.run_dir.last.exists():
+                advice = (
+                    f"the run stopped and the last good checkpoint in {str(self.run_dir.last)!r} "
+                    "is intact. Lower learning_rate or set grad_clip_norm (e.g. 1.0), then "
+                    f"--resume or start anew; if it happens from the first steps, {culprit}"
+                )
+            else:
+                advice = (
+                    "the run stopped before its first checkpoint, so there is nothing to resume "
+                    f"(start anew with a new --out). So early, {culprit}; otherwise lower "
+                    "learning_rate or set grad_clip_norm (e.g. 1.0)"
+                )
+            raise TrainingDiverged(
+                f"{', '.join(bad)} became non-finite by step {self.step}; {advice}"
+            )
+        bar.set_postfix({k: f"{row[k]:.4g}" for k in ("loss", "reconstruction_loss", "kl_loss",
+                                                       "perplexity") if k in row})
+        return row
+
+    def _after_validation(self, metrics: dict[str, float]) -> None:
+        if not metrics:
+            return
+        self.run_dir.log([{"step": self.step, **{f"val/{k}": v for k, v in metrics.items()}}])
+        score = metrics["loss"]  # the objective at the end of its schedules (see validate)
+        if math.isfinite(score) and score < self.best:
+            self.best = score
+            self._sync()
+            with self.run_dir.writing_checkpoint(self.run_dir.best) as tmp:
+                self._save_model(tmp)
+
+    def _summarise(self, images_per_second: float) -> None:
+        history = self.run_dir.read_metrics()
+        last_train = next((r for r in reversed(history) if "loss" in r), {})
+        last_val = next((r for r in reversed(history) if "val/loss" in r), {})
+        summary = {"variant": self.spec.name, "steps": self.step, "epochs": self.epoch,
+                   "final_train": last_train, "final_validation": last_val,
+                   "best_validation": None if math.isinf(self.best) else self.best,
+                   "images_per_second": images_per_second}
+        atomic_write_text(self.run_dir.path / "summary.json", json.dumps(summary, indent=2))
+
+
+def run_training(variant: str, out: str | Path, train_config: TrainConfig | None = None,
+                 model_overrides: dict[str, Any] | None = None, *, resume: bool = False,
+                 until_step: int | None = None, progress: bool = True) -> TrainResult:
+    """Train ``variant`` into the run directory ``out`` (see :func:`zoo.train.train`)."""
+    return Loop(variant, Path(out), train_config or TrainConfig(), dict(model_overrides or {}),
+                resume=resume, progress=progress).run(until_step)
