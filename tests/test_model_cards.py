@@ -57,10 +57,10 @@ def test_every_pretrained_model_has_a_card(world: Any) -> None:
 
 
 def test_bundled_files_match_their_entries(world: Any) -> None:
-    from zoo.hub import _bundled
+    from zoo.hub import bundled_files
 
     for name, spec in _entries(world).items():
-        files = _bundled(spec)
+        files = bundled_files(spec)
         assert files is not None, f"{name} is not bundled"
         assert {f: sha256_file(p) for f, p in files.items()} == dict(spec.files)
 
