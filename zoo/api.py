@@ -20,8 +20,11 @@ from typing import Any
 from zoo import building, loading, serialization
 from zoo._env import zoo_version
 from zoo.building import build, call_variant
+from zoo.cards import write_card
 from zoo.config import Config
 from zoo.hub import HUB_PREFIX
+from zoo.hub import download as hub_download
+from zoo.hub.push import push as hub_push
 from zoo.plugins import get_manager
 from zoo.serialization import CONFIG_FILE, FORMAT_VERSION, WEIGHTS_FILE
 from zoo.specs import VariantSpec
@@ -89,8 +92,6 @@ def save(
     """
     directory = serialization.write_dir(model, directory, building.model_meta(model))
     if card is not None:
-        from zoo.cards import write_card  # imports yaml
-
         write_card(directory, card)
     return directory
 
@@ -132,8 +133,6 @@ def download(
     """Fetch a pretrained name or ``"hf-hub:org/repo[@rev]"`` into the Hugging Face cache, so that
     :func:`load` works offline later; returns the snapshot directory (files hash-checked).
     ``force`` downloads again, e.g. after a hash mismatch."""
-    from zoo.hub import download as hub_download
-
     return hub_download(name, revision, cache_dir=cache_dir, endpoint=endpoint, token=token,
                         force=force)
 
@@ -161,8 +160,6 @@ def push(
     Returns the commit sha to pin (a ``str`` with ``.changed``, ``.pr_revision``, ``.pr_url``).
     An unchanged model makes no commit and returns the branch's head sha.
     """
-    from zoo.hub.push import push as hub_push  # imports yaml (cards)
-
     return hub_push(model_or_directory, repo_id, revision=revision, create_pr=create_pr,
                     private=private, token=token, endpoint=endpoint, card=card,
                     commit_message=commit_message)

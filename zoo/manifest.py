@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from zoo._io import atomic_write_text
 from zoo.errors import PluginError
 from zoo.registry import PretrainedSpec
 
@@ -90,8 +91,6 @@ def read_manifest(package: str, resource: str = MANIFEST_RESOURCE) -> list[Pretr
 
 def write_manifest(path: str | os.PathLike[str], specs: Iterable[PretrainedSpec]) -> Path:
     """Write a manifest listing ``specs`` (sorted by name) atomically; return its path."""
-    from zoo._io import atomic_write_text
-
     entries = sorted((manifest_entry(s) for s in specs), key=lambda e: e["name"])
     text = json.dumps({"format": MANIFEST_FORMAT, "models": entries}, indent=2)
     return atomic_write_text(path, text + "\n")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 
+from zoo._io import atomic_write_text
+
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from zoo._io import atomic_write_text
-    from zoo.evaluate import evaluate
+    from zoo.evaluate import evaluate  # imports JAX
 
     result = evaluate(args.model, args.dataset, split=args.split, batch_size=args.batch_size,
                       max_examples=args.max_examples, binarize=args.binarize,

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from zoo import api
+from zoo import api, cards
 from zoo.errors import ZooError
 
 
@@ -29,8 +29,6 @@ def _read_mapping(path: str, what: str) -> dict[str, Any]:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    from zoo import cards
-
     card: dict[str, Any] | None = None
     if args.eval:
         model = args.model

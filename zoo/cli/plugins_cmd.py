@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from zoo.scaffold import ScaffoldError, new_plugin, plugin_names, taken
+
 
 def cmd_new_plugin(args: argparse.Namespace) -> int:
-    from zoo.scaffold import ScaffoldError, new_plugin, plugin_names, taken
-
     names = plugin_names(args.name, args.variant)
     clashes = taken(names)
     if clashes:

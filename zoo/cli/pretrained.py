@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from zoo.bundle import bundle
 from zoo.cli.hub import _read_mapping
 from zoo.errors import ZooError
 
@@ -17,8 +18,6 @@ def _figure(text: str) -> dict[str, str]:
 
 
 def cmd_bundle(args: argparse.Namespace) -> int:
-    from zoo.bundle import bundle
-
     card = _read_mapping(args.card_template, "card template") if args.card_template else None
     spec = bundle(args.model, args.name, args.package_dir,
                   eval_result=_read_mapping(args.eval, "eval result"), repo_id=args.repo_id,
@@ -33,7 +32,7 @@ def cmd_bundle(args: argparse.Namespace) -> int:
 
 
 def cmd_check_cards(args: argparse.Namespace) -> int:
-    from zoo.cardcheck import check_cards, format_report
+    from zoo.cardcheck import check_cards, format_report  # imports JAX
 
     rows = check_cards(args.names or None, cards_dir=args.cards_dir, fast=args.fast,
                        rtol=args.rtol, atol=args.atol)

@@ -8,12 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from zoo.data.class_names import FASHION_CLASS_NAMES, MNIST_CLASS_NAMES
 from zoo.hookspecs import hookimpl
 from zoo.registry import DatasetSpec
 
-MNIST_CLASS_NAMES = tuple(str(d) for d in range(10))
-FASHION_CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                       "Sneaker", "Bag", "Ankle boot")
 
 
 def load_mnist(partition: str, *, cache_dir: Path, **options: Any) -> Any:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from zoo.data.dataset import ArrayDataset, DataSource, _factor_mask
 from zoo.data.errors import DatasetError
+from zoo.plugins import get_manager
 
 if TYPE_CHECKING:
     from zoo.registry import DatasetSpec
@@ -62,8 +63,6 @@ def default_cache_dir() -> Path:
 
 
 def _registry() -> Any:
-    from zoo.plugins import get_manager
-
     return get_manager().registry
 
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from zoo.data.builtin import FASHION_CLASS_NAMES
+from zoo.data.class_names import FASHION_CLASS_NAMES
 from zoo.data.core import ArrayDataset, check_options
 from zoo.data.idx import read_idx_partition
 
