@@ -23,13 +23,13 @@ A card is described by a plain dict (every key optional unless marked)::
     }
 
 :func:`card_from_eval` builds one from what ``zoo eval`` printed. Rendering is deterministic
-(no dates), so an unchanged model renders an unchanged card.
+(no dates), so an unchanged model renders an unchanged card. Which entries are metrics, and
+their names, is :mod:`zoo.cards_metrics` (re-exported here).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 from collections.abc import Mapping
@@ -37,6 +37,14 @@ from pathlib import Path
 from typing import Any
 
 from zoo._io import atomic_write_text
+from zoo.cards_metrics import (
+    METRIC_NAMES,
+    card_from_eval,
+    card_metrics,
+    eval_command_from_result,
+    flatten_metrics,
+    is_number,
+)
 from zoo.errors import ZooError
 from zoo.hashing import sha256_file
 
@@ -55,90 +63,11 @@ __all__ = [
 # The Hub's own pattern for the front matter (huggingface_hub.repocard.REGEX_YAML_BLOCK).
 _FRONT = re.compile(r"^(\s*---(?:\r\n|\r|\n))([\S\s]*?)((?:\r\n|\r|\n)---[ \t]*(\r\n|\n|$))")
 
-#: Informational entries of an eval result that are not metrics.
-_NOT_METRICS = {"examples", "iw_samples", "iw_examples", "conditional_accuracy_samples",
-                "fid_samples", "codebook.total", "disentanglement.mig.num_bins",
-                "disentanglement.mig.num_points"}
-
-METRIC_NAMES = {
-    "reconstruction_mse": "reconstruction MSE per pixel",
-    "negative_elbo": "negative ELBO (nats)",
-    "iw_nll": "importance-weighted NLL (nats)",
-    "iw_nll_stderr": "importance-weighted NLL standard error (nats)",
-    "kl_total": "KL, all latent dimensions (nats)",
-    "active_units_variance": "active units (posterior-mean variance > 0.01)",
-    "active_units_kl": "active units (KL > 0.01 nats)",
-    "perplexity_batch_mean": "codebook perplexity, mean over batches",
-    "codebook.perplexity": "codebook perplexity over the split",
-    "codebook.fraction_used": "fraction of codes used over the split",
-    "codebook.num_dead": "codes never used over the split",
-    "disentanglement.mig.mig": "MIG (20 bins)",
-    "disentanglement.sap.sap": "SAP",
-    "disentanglement.dci.disentanglement": "DCI disentanglement",
-    "disentanglement.dci.completeness": "DCI completeness",
-    "disentanglement.dci.informativeness_train": "DCI informativeness (train accuracy)",
-    "disentanglement.dci.informativeness_test": "DCI informativeness (test accuracy)",
-    "conditional_accuracy": "conditional accuracy (zoo MNIST classifier)",
-    "fid_zoo_classifier": "FID (zoo MNIST classifier features)",
-    "accuracy": "accuracy",
-    "cross_entropy": "softmax cross-entropy (nats)",
-}
 _TASK_NAMES = {"image-classification": "image classification"}
 
 
 class CardError(ZooError):
     """A model card that is missing, lacks metrics, or does not parse."""
-
-
-def _is_number(value: Any) -> bool:
-    return (isinstance(value, int | float) and not isinstance(value, bool)
-            and math.isfinite(value))
-
-
-def flatten_metrics(result: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
-    """The numeric scalars of an eval result, nested keys joined with ``"."``; lists, strings,
-    the classifier's record and counts of examples are left out."""
-    out: dict[str, float] = {}
-    for key, value in result.items():
-        name = f"{prefix}{key}"
-        if name in _NOT_METRICS or name in ("classifier", "options"):
-            continue
-        if isinstance(value, Mapping):
-            out |= flatten_metrics(value, f"{name}.")
-        elif _is_number(value):
-            out[name] = int(value) if isinstance(value, int) else float(value)
-    return out
-
-
-def eval_command_from_result(result: Mapping[str, Any], model: str = "MODEL") -> str:
-    """The ``zoo eval`` command line that produces ``result`` (from the options it records)."""
-    if result.get("command"):
-        return str(result["command"])
-    parts = ["zoo", "eval", model, "--dataset", str(result.get("dataset", "DATASET"))]
-    if result.get("split", "test") != "test":
-        parts += ["--split", str(result["split"])]
-    if result.get("binarized"):
-        parts.append("--binarize")
-    if result.get("iw_samples"):
-        parts += ["--iw-samples", str(result["iw_samples"]),
-                  "--iw-examples", str(result.get("iw_examples", 2000))]
-    return " ".join(parts)
-
-
-def card_from_eval(result: Mapping[str, Any], *, model: str = "MODEL", **fields: Any) -> dict:
-    """A card dict from what ``zoo eval`` returned; ``fields`` add or override entries."""
-    card: dict[str, Any] = {
-        "metrics": flatten_metrics(result),
-        "dataset": result.get("dataset"),
-        "split": result.get("split", "test"),
-        "eval_command": eval_command_from_result(result, model),
-    }
-    if isinstance(result.get("classifier"), Mapping):
-        card["classifier"] = dict(result["classifier"])
-    if result.get("variant"):
-        card["variant"] = result["variant"]
-    card.update({k: v for k, v in fields.items() if v is not None})
-    return card
 
 
 def check_card(card: Mapping[str, Any] | None, *, where: str = "the model") -> None:
@@ -150,7 +79,7 @@ def check_card(card: Mapping[str, Any] | None, *, where: str = "the model") -> N
     metrics = card.get("metrics")
     if not isinstance(metrics, Mapping) or not metrics:
         raise CardError(f"the model card of {where} has no metrics; {hint}")
-    bad = sorted(k for k, v in metrics.items() if not _is_number(v))
+    bad = sorted(k for k, v in metrics.items() if not is_number(v))
     if bad:
         raise CardError(f"the model card of {where} has metrics that are not finite numbers: "
                         f"{', '.join(bad)}; {hint}")
@@ -280,17 +209,6 @@ def parse_card(text: str) -> tuple[dict[str, Any], str]:
     if not isinstance(front, dict):
         raise CardError("the model card's YAML front matter must be a mapping")
     return front, text[match.end():].lstrip("\r\n")
-
-
-def card_metrics(front: Mapping[str, Any]) -> dict[str, float]:
-    """``type -> value`` of every metric in a parsed front matter's ``model-index``."""
-    out: dict[str, float] = {}
-    for model in front.get("model-index") or ():
-        for result in (model or {}).get("results") or ():
-            for metric in (result or {}).get("metrics") or ():
-                if isinstance(metric, Mapping) and _is_number(metric.get("value")):
-                    out[str(metric.get("type"))] = metric["value"]
-    return out
 
 
 def write_card(directory: str | os.PathLike[str], card: Mapping[str, Any], *,

@@ -32,13 +32,13 @@ from zoo.serialization import WEIGHTS_FILE
 from zoo.training.clock import TrainClock
 from zoo.training.config import (
     TrainConfig,
-    TrainingDiverged,
     TrainResult,
     fit_model_config,
     identity,
     make_optimizer,
     read_trainer_state,
 )
+from zoo.training.divergence import diverged
 
 __all__ = ["Loop", "run_training"]
 
@@ -263,28 +263,10 @@ class Loop:
         row: dict[str, Any] = {"step": self.step, "epoch": self.epoch}
         for k in host[0]:
             row[k] = float(np.mean([h[k] for h in host]))
-        if not all(math.isfinite(v) for k, v in row.items() if k not in ("step", "epoch")):
-            bad = [k for k, v in row.items() if isinstance(v, float) and not math.isfinite(v)]
-            culprit = (
-                f"the loss of variant {self.spec.name!r} (plugin {self.spec.plugin!r}) may be at "
-                "fault: its tests can run zoo's conformance kit (zoo_check_plugin), which checks "
-                "the loss is finite"
-            )
-            if self.run_dir.last.exists():
-                advice = (
-                    f"the run stopped and the last good checkpoint in {str(self.run_dir.last)!r} "
-                    "is intact. Lower learning_rate or set grad_clip_norm (e.g. 1.0), then "
-                    f"--resume or start anew; if it happens from the first steps, {culprit}"
-                )
-            else:
-                advice = (
-                    "the run stopped before its first checkpoint, so there is nothing to resume "
-                    f"(start anew with a new --out). So early, {culprit}; otherwise lower "
-                    "learning_rate or set grad_clip_norm (e.g. 1.0)"
-                )
-            raise TrainingDiverged(
-                f"{', '.join(bad)} became non-finite by step {self.step}; {advice}"
-            )
+        bad = [k for k, v in row.items()
+               if k not in ("step", "epoch") and isinstance(v, float) and not math.isfinite(v)]
+        if bad:
+            raise diverged(self.spec, bad, self.step, self.run_dir.last)
         bar.set_postfix({k: f"{row[k]:.4g}" for k in ("loss", "reconstruction_loss", "kl_loss",
                                                        "perplexity") if k in row})
         return row
