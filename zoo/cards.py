@@ -47,6 +47,7 @@ from zoo.cards_metrics import (
 )
 from zoo.errors import ZooError
 from zoo.hashing import sha256_file
+from zoo.serialization import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE
 
 __all__ = [
     "CardError",
@@ -217,7 +218,7 @@ def write_card(directory: str | os.PathLike[str], card: Mapping[str, Any], *,
     metrics, and write it as ``README.md``; return the path. A run's training command comes in
     ``card["train_command"]`` (:func:`zoo.training.command.train_command_from_identity`)."""
     directory = Path(directory)
-    meta = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+    meta = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
     full: dict[str, Any] = {
         "variant": meta.get("variant"),
         "plugin_distribution": meta.get("plugin_distribution"),
@@ -226,6 +227,6 @@ def write_card(directory: str | os.PathLike[str], card: Mapping[str, Any], *,
     }
     full.update({k: v for k, v in card.items() if v is not None})
     full["files"] = {name: sha256_file(directory / name)
-                     for name in ("model.safetensors", "config.json")}
+                     for name in (WEIGHTS_FILE, CONFIG_FILE)}
     check_card(full, where=str(full.get("name") or repo_id or directory))
-    return atomic_write_text(directory / "README.md", render_card(full))
+    return atomic_write_text(directory / CARD_FILE, render_card(full))

@@ -8,6 +8,7 @@ from typing import Any
 
 from zoo import api, cards
 from zoo.errors import ZooError
+from zoo.runs import model_directory
 
 
 def cmd_download(args: argparse.Namespace) -> int:
@@ -31,9 +32,7 @@ def _read_mapping(path: str, what: str) -> dict[str, Any]:
 def cmd_push(args: argparse.Namespace) -> int:
     card: dict[str, Any] | None = None
     if args.eval:
-        model = args.model
-        if (Path(model) / "run.json").is_file():
-            model = str(Path(model) / "best")
+        model = str(model_directory(args.model)[0])  # a run directory's best/
         card = cards.card_from_eval(_read_mapping(args.eval, "eval result"), model=model)
     if args.card_template:
         card = {**(card or {}), **_read_mapping(args.card_template, "card template")}
