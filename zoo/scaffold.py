@@ -14,6 +14,8 @@ at the end: an existing directory is never touched, and a failure leaves nothing
 from __future__ import annotations
 
 import dataclasses
+import importlib.metadata
+import importlib.util
 import os
 import re
 import shutil
@@ -23,6 +25,8 @@ from importlib.resources import files
 from pathlib import Path
 
 from zoo.errors import ZooError
+from zoo.hookspecs import PLUGIN_API_VERSION
+from zoo.plugins import get_manager
 
 __all__ = ["PluginNames", "ScaffoldError", "new_plugin", "plugin_names", "render", "taken"]
 
@@ -75,11 +79,6 @@ def taken(names: PluginNames) -> list[str]:
     """Which of ``names`` this environment already uses: an installed distribution or ``zoo``
     entry point, an importable package, a registered variant or pretrained name (a plugin using
     them would clash with what is installed)."""
-    import importlib.metadata
-    import importlib.util
-
-    from zoo.plugins import get_manager
-
     out = [f"entry point {ep.name!r} (distribution {ep.dist.name if ep.dist else '?'!r})"
            for ep in importlib.metadata.entry_points(group="zoo") if ep.name == names.name]
     try:
@@ -114,7 +113,6 @@ _FILES = {
 
 def render(names: PluginNames) -> dict[str, str]:
     """Path (relative to the plugin directory) -> text of every file of the skeleton."""
-    from zoo.hookspecs import PLUGIN_API_VERSION
 
     templates = files("zoo").joinpath("skeleton")
     values = {**dataclasses.asdict(names), "lower": names.package.removeprefix("zoo_"),

@@ -5,25 +5,24 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from importlib.resources import files
 from pathlib import Path
 
 from zoo import api
+from zoo.cards import parse_card
+from zoo.errors import PluginError
+from zoo.hub import bundled_files, sha256_file
+from zoo.names import SHA1, SHA256
 from zoo.plugins import get_manager
 from zoo.registry import PretrainedSpec
 from zoo.testing._rules import _about, _fail, _rule, _who
 
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-_HEX40 = re.compile(r"[0-9a-f]{40}")
 _CARD_ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|\s*`([0-9A-Fa-f]+)`\s*\|", re.MULTILINE)
 _BUNDLE_FIX = "run `zoo bundle` again, and ship pretrained/*/* as package data"
 
 
 def _bundle_dir(spec: PretrainedSpec) -> Path:
     """Check the bundled files exist and match their sha256; the directory holding them."""
-    from importlib.resources import files
-
-    from zoo.hub import bundled_files, sha256_file
-
     package, _, subdir = spec.bundled.partition(":")
     try:
         root = files(package).joinpath(*subdir.split("/"))
@@ -45,7 +44,6 @@ def _bundle_dir(spec: PretrainedSpec) -> Path:
 
 
 def _check_card(spec: PretrainedSpec, cards_dir: str | Path) -> None:
-    from zoo.cards import parse_card
 
     path = Path(cards_dir) / f"{spec.name}.md"
     fix = "render the card with `zoo bundle ... --cards-dir DIR` from the files you ship"
@@ -71,7 +69,6 @@ def _check_card(spec: PretrainedSpec, cards_dir: str | Path) -> None:
 def check_pretrained(spec: PretrainedSpec, cards_dir: str | Path | None = None) -> None:
     """Check a pretrained entry (see the module docstring); its variant must be registered in
     the active plugin manager. ``cards_dir`` also checks ``cards_dir/NAME.md``."""
-    from zoo.errors import PluginError
 
     with _about(_who(spec)):
         variant = get_manager().registry.variants.get(spec.variant)
@@ -81,12 +78,12 @@ def check_pretrained(spec: PretrainedSpec, cards_dir: str | Path | None = None) 
                         f"registered (registered: {known})", "fix the entry's variant, or "
                         "register that variant's plugin too")
         needed = sorted({"model.safetensors", "config.json"} - set(spec.files))
-        bad = {name: d for name, d in spec.files.items() if not _HEX64.fullmatch(str(d))}
+        bad = {name: d for name, d in spec.files.items() if not SHA256.match(str(d))}
         if needed or bad:
             what = f"files lacks {needed}" if needed else f"malformed sha256 {bad}"
             raise _fail("pretrained-files", what, "list model.safetensors and config.json, each "
                         "with its sha256 as 64 lowercase hex digits (zoo bundle records them)")
-        if spec.revision and not _HEX40.fullmatch(spec.revision):
+        if spec.revision and not SHA1.match(spec.revision):
             raise _fail("pretrained-revision", f"revision {spec.revision!r} is not a commit sha",
                         "pin the 40-hex commit sha `zoo push` printed, or '' until published")
         try:
