@@ -6,7 +6,8 @@ Layout of ``DIR``::
     metrics.jsonl            one JSON object per logged step (training) or validation
     checkpoints/last/        model.safetensors + config.json (zoo.load-able), optimizer.safetensors,
                              trainer.json (step, epoch, batch, best validation loss)
-    best/                    the model with the lowest validation loss so far (zoo.load-able)
+    best/                    the model with the lowest validation loss so far (zoo.load-able);
+                             the final model of a run without a validation split
     summary.json             written when the run finishes
     plots/                   pictures of the run
 """

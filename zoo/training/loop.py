@@ -25,7 +25,7 @@ from zoo import building, serialization
 from zoo._io import atomic_write_text
 from zoo.checkpoint import load_weights, read_safetensors, save_weights
 from zoo.data import batches, load_dataset, num_batches
-from zoo.errors import InputError, PluginError
+from zoo.errors import InputError
 from zoo.plugins import get_manager
 from zoo.runs import RunDir
 from zoo.serialization import WEIGHTS_FILE
@@ -38,7 +38,7 @@ from zoo.training.config import (
     make_optimizer,
     read_trainer_state,
 )
-from zoo.training.divergence import diverged
+from zoo.training.faults import check_loss_result, diverged
 
 __all__ = ["Loop", "run_training"]
 
@@ -94,19 +94,7 @@ class Loop:
         out = building.call_variant(model, "__call__", x, conditional=self.spec.conditional,
                                labels=labels, rngs=key)
         result = self.spec.loss(out, x, config=self.config, step=step)
-        # Shapes are static under jit: a malformed loss is caught when the step is traced.
-        if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)
-                and jnp.ndim(result[0]) == 0):
-            got = (f"an array of shape {jnp.shape(result)} and no metrics"
-                   if hasattr(result, "shape") else
-                   f"a {type(result).__name__}" if not isinstance(result, tuple) else
-                   f"a tuple of {len(result)}" if len(result) != 2 else
-                   f"a loss of shape {jnp.shape(result[0])} and {type(result[1]).__name__}")
-            raise PluginError(
-                f"the loss of variant {self.spec.name!r} (plugin {self.spec.plugin!r}) returned "
-                f"{got}; a loss must return (scalar loss, dict of metrics): reduce over the "
-                "batch (e.g. .mean()) and fix the plugin, whose tests can run zoo's conformance "
-                "kit (zoo_check_plugin)")
+        check_loss_result(self.spec, result)  # static shapes: caught when traced
         return result
 
     def _make_train_step(self) -> Any:
@@ -283,6 +271,11 @@ class Loop:
                 self._save_model(tmp)
 
     def _summarise(self, images_per_second: float) -> None:
+        """Write summary.json. Without a validation split nothing ranks checkpoints, so the
+        final model becomes ``best/`` (what zoo.load(RUN) and zoo eval RUN use)."""
+        if self.val_ds is None:
+            with self.run_dir.writing_checkpoint(self.run_dir.best) as tmp:
+                self._save_model(tmp)
         history = self.run_dir.read_metrics()
         last_train = next((r for r in reversed(history) if "loss" in r), {})
         last_val = next((r for r in reversed(history) if "val/loss" in r), {})
