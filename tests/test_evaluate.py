@@ -124,3 +124,77 @@ def test_picture_commands(world, tmp_path, capsys) -> None:
     assert main(["datasets", "--json"]) == 0
     names = [d["name"] for d in json.loads(capsys.readouterr().out)]
     assert {"mnist", "dsprites", "fashion-mnist", "stripes"} <= set(names)
+
+
+# -- conditional generation judged by a classifier (zoo.evaluate.conditional) ----------------------
+
+CLASSIFIER_TINY = {"conv_channels": (4, 8), "conv_strides": (2, 2), "feature_dim": 16}
+
+
+class StripesEntries:
+    """Pretrained entries declared for 'stripes' (none of them on disk): a classifier that fits
+    the data, one whose images do not, and a VAE."""
+
+    @zoo.hookimpl
+    def zoo_register_pretrained(self, register: Any) -> None:
+        files = {"model.safetensors": "0" * 64, "config.json": "1" * 64}
+        for name, variant, config in (
+            ("clf-stripes", "classifier", {"height": 8, "width": 8, "num_classes": 4}),
+            ("clf-stripes-28", "classifier", {"num_classes": 4}),
+            ("vae-stripes", "beta-vae", {}),
+        ):
+            register(zoo.PretrainedSpec(name=name, variant=variant, config=config,
+                                        repo_id=f"test/{name}", revision="", files=files,
+                                        license="mit", dataset="stripes"))
+
+
+def _offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    from huggingface_hub import constants  # read the environment at import: import it first
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hf-cache"))
+
+
+def test_default_classifier_is_found_by_declared_metadata(world, tmp_path, monkeypatch) -> None:
+    from zoo.checkpoint import flat_state
+    from zoo.evaluate import conditional
+
+    _offline(monkeypatch, tmp_path)
+    images, labels = np.zeros((2, 28, 28, 1), np.uint8), np.zeros(2, np.int64)
+    mnist_like = ArrayDataset(images=images, labels=labels, name="mnist", num_classes=10)
+    assert conditional.classifier_entries(mnist_like) == ["classifier-mnist"]
+    found = conditional.default_classifier_for(mnist_like)
+    def weights(model: Any) -> dict[str, bytes]:
+        return {k: np.asarray(v.get_value()).tobytes() for k, v in flat_state(model).items()}
+
+    assert weights(found) == weights(zoo.load("classifier-mnist"))
+    assert dict(found.record)["test_accuracy"] == 0.9915
+    fashion = ArrayDataset(images=images, labels=labels, name="fashion-mnist", num_classes=10)
+    assert conditional.classifier_entries(fashion) == []
+    assert conditional.default_classifier_for(fashion) is None
+
+    world.register(StripesEntries(), name="stripes-entries")
+    stripes = zoo.load_dataset("stripes", "test")
+    assert conditional.classifier_entries(stripes) == ["clf-stripes"]  # kind, dataset and fit
+    with pytest.raises(zoo.ZooError, match="zoo download clf-stripes"):
+        conditional.default_classifier_for(stripes)
+
+
+def test_eval_cvae_judged_by_a_classifier_passed_in(world, tmp_path) -> None:
+    from zoo.evaluate.conditional import load_classifier
+
+    cvae = _trained("cvae", tmp_path)
+    r = evaluate(cvae, "stripes")  # no classifier declared for 'stripes'
+    assert r["conditional_accuracy_note"] == "no classifier for this dataset"
+    assert "conditional_accuracy" not in r
+    tc = TrainConfig(dataset="stripes", batch_size=32, max_steps=24, validation_size=32,
+                     eval_every=24, checkpoint_every=24, log_every=8, learning_rate=1e-2)
+    train("classifier", out=tmp_path / "clf", train_config=tc, model_overrides=CLASSIFIER_TINY,
+          progress=False, pictures=False)
+    r = evaluate(cvae, "stripes", classifier=load_classifier(tmp_path / "clf" / "best"))
+    assert 0.0 <= r["conditional_accuracy"] <= 1.0 and r["conditional_accuracy_samples"] == 400
+    assert r["fid_zoo_classifier"] >= 0.0 and r["fid_samples"] == 400
+    assert r["fid_name"] == "FID (zoo stripes classifier features)"
+    assert r["classifier"] == {"name": "zoo stripes classifier", "test_accuracy": None,
+                               "trained_with": None}

@@ -1,20 +1,25 @@
-"""The zoo classifier on a tiny synthetic task (MNIST accuracy is verified outside the suite)."""
+"""zoo.metrics.classifier: metrics over a classifier passed in (its ``logits`` and ``features``),
+on an exact 'oracle' classifier for tiny bar images and on the core's (untrained) CNN."""
 
 from __future__ import annotations
 
+import dataclasses
+
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from flax import nnx
 
-from zoo.errors import ConfigError, InputError
+from zoo.classifier.config import ClassifierConfig
+from zoo.classifier.model import MnistClassifier
+from zoo.errors import InputError
 from zoo.metrics.classifier import (
-    ClassifierConfig,
-    MnistClassifier,
     accuracy,
+    classifier_fid,
     conditional_accuracy,
     extract_features,
     predict,
-    train_classifier,
 )
 
 TINY = ClassifierConfig(height=8, width=8, num_classes=3, conv_channels=(4, 8),
@@ -32,51 +37,73 @@ def bars(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return (images * 255).astype(np.uint8), labels.astype(np.int32)
 
 
-@pytest.fixture(scope="module")
-def trained() -> MnistClassifier:
-    x, y = bars(512, 0)
-    return train_classifier(x, y, epochs=4, batch_size=64, lr=1e-2, seed=0, augment=False,
-                            config=TINY)
+@dataclasses.dataclass(frozen=True)
+class OracleConfig:
+    image_shape: tuple[int, int, int] = (8, 8, 1)
+    num_classes: int = 3
 
 
-def test_learns_tiny_task(trained) -> None:
+class BarOracle(nnx.Module):
+    """Reads the bar of :func:`bars` exactly: features are row means [B, 8], the logit of class c
+    the brightness of rows 2c+1..2c+3."""
+
+    def __init__(self) -> None:
+        self.config = OracleConfig()
+
+    def features(self, x: jax.Array) -> jax.Array:
+        x = jnp.asarray(x)
+        x = x / 255.0 if jnp.issubdtype(x.dtype, jnp.integer) else x
+        return x.astype(jnp.float32).mean(axis=(2, 3))
+
+    def logits(self, x: jax.Array) -> jax.Array:
+        rows = self.features(x)
+        return jnp.stack([rows[:, 2 * c + 1 : 2 * c + 4].sum(-1) for c in range(3)], axis=-1)
+
+
+def test_accuracy_and_conditional_accuracy_are_exact_fractions() -> None:
     x, y = bars(300, 1)
-    assert accuracy(trained, x, y, batch_size=128) > 0.95
-
-
-def test_shapes_and_uint8_float_agree(trained) -> None:
-    x, _ = bars(37, 2)
-    feats = extract_features(trained, x, batch_size=16)  # padded last batch
-    assert feats.shape == (37, 16) and np.all(feats >= 0)
-    np.testing.assert_allclose(extract_features(trained, x / 255.0), feats, rtol=1e-5, atol=1e-5)
-    logits = trained(x)
-    assert logits.shape == (37, 3)
-    np.testing.assert_array_equal(predict(trained, x), np.asarray(logits).argmax(-1))
-
-
-def test_conditional_accuracy_takes_one_label_or_many(trained) -> None:
-    x, y = bars(60, 3)
+    oracle = BarOracle()
+    assert accuracy(oracle, x, y, batch_size=128) == 1.0  # 128, 128, 44 (padded)
+    wrong = (y + 1) % 3
+    assert accuracy(oracle, x, wrong) == 0.0
+    half = np.where(np.arange(300) % 2 == 0, y, wrong)
+    assert accuracy(oracle, x, half) == 0.5
     ones = x[y == 1]
-    assert conditional_accuracy(trained, ones, 1) > 0.9
-    assert conditional_accuracy(trained, ones, 0) < 0.1
-    assert conditional_accuracy(trained, x, y) == accuracy(trained, x, y)
+    assert conditional_accuracy(oracle, ones, 1) == 1.0  # one label for all
+    assert conditional_accuracy(oracle, ones, 0) == 0.0
+    assert conditional_accuracy(oracle, x, y) == accuracy(oracle, x, y)
 
 
-def test_augmentation_path_runs_and_default_mnist_shape() -> None:
-    x, y = bars(64, 4)
-    model = train_classifier(x, y, epochs=1, batch_size=32, seed=1, augment=True, config=TINY)
-    assert 0.0 <= accuracy(model, x, y) <= 1.0
-    mnist = MnistClassifier(rngs=nnx.Rngs(0))
-    assert mnist(np.zeros((2, 28, 28, 1), np.uint8)).shape == (2, 10)
-    assert mnist.features(np.zeros((2, 28, 28, 1))).shape == (2, 128)
+def test_predict_and_features_use_the_models_methods_batched() -> None:
+    model = MnistClassifier(TINY, rngs=nnx.Rngs(0))
+    x, _ = bars(37, 2)
+    feats = extract_features(model, x, batch_size=16)  # 16, 16, 5 (padded)
+    assert feats.shape == (37, 16) and feats.dtype == np.float32 and np.all(feats >= 0)
+    np.testing.assert_allclose(feats, np.asarray(model.features(x)), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(extract_features(model, x / 255.0), feats, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(predict(model, x, batch_size=10),
+                                  np.asarray(model.logits(x)).argmax(-1))
+    mnist = MnistClassifier(rngs=nnx.Rngs(0))  # the default config: MNIST's shape
+    assert predict(mnist, np.zeros((2, 28, 28, 1), np.uint8)).shape == (2,)
+    assert extract_features(mnist, np.zeros((2, 28, 28, 1))).shape == (2, 128)
 
 
-def test_errors_say_what_to_do(trained) -> None:
+def test_fid_on_classifier_features() -> None:
+    oracle = BarOracle()
+    x, _ = bars(200, 3)
+    same = classifier_fid(oracle, x[:100], x[100:])
+    shifted = classifier_fid(oracle, x[:100], np.roll(x[100:], 3, axis=1))
+    assert 0.0 <= same < shifted
+    assert classifier_fid(oracle, x, x) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_errors_say_what_to_do() -> None:
+    oracle = BarOracle()
     with pytest.raises(InputError, match="NHWC"):
-        trained(np.zeros((2, 8, 8)))
+        accuracy(oracle, np.zeros((2, 8, 8)), [0, 1])
     with pytest.raises(InputError, match="out-of-range"):
-        conditional_accuracy(trained, np.zeros((2, 8, 8, 1)), 5)
-    with pytest.raises(ConfigError, match="one entry per convolution"):
-        ClassifierConfig(conv_channels=(8, 8), conv_strides=(2,))
-    with pytest.raises(ConfigError, match="dropout"):
-        ClassifierConfig(dropout=1.0)
+        conditional_accuracy(oracle, np.zeros((2, 8, 8, 1)), 5)
+    with pytest.raises(InputError, match="no images"):
+        accuracy(oracle, np.zeros((0, 8, 8, 1)), np.zeros(0, np.int32))
+    with pytest.raises(InputError, match=r"logits\(x\), features\(x\)"):
+        predict(object(), np.zeros((2, 8, 8, 1)))

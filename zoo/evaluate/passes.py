@@ -12,6 +12,7 @@ import numpy as np
 from flax import nnx
 
 from zoo.data import batches
+from zoo.evaluate import conditional
 from zoo.evaluate._common import batches_of, call
 
 __all__ = ["FINAL_STEP", "classifier_pass", "conditional_metrics", "loss_metrics", "vq_pass"]
@@ -99,12 +100,11 @@ def vq_pass(model: Any, ds: Any, batch_size: int, binarize: bool, seed: int) -> 
 
 
 def conditional_metrics(model: Any, ds: Any, classifier: Any, seed: int) -> dict:
-    from zoo.metrics import bundled
-    from zoo.metrics.classifier import conditional_accuracy
+    from zoo.metrics.classifier import classifier_fid, conditional_accuracy
 
     num_classes = model.config.num_classes
     if classifier is None:
-        classifier = bundled.default_classifier_for(ds)
+        classifier = conditional.default_classifier_for(ds)
     if classifier is None:
         return {"conditional_accuracy_note": "no classifier for this dataset"}
     per_class = 100
@@ -113,7 +113,7 @@ def conditional_metrics(model: Any, ds: Any, classifier: Any, seed: int) -> dict
                                       rngs=jax.random.key(seed + 11)))
     acc = conditional_accuracy(classifier, samples, labels)
     real = np.asarray(ds.images[: len(samples)], np.float32) / 255.0
-    fid = bundled.classifier_fid(classifier, real, samples)
+    fid = classifier_fid(classifier, real, samples)
     return {"conditional_accuracy": float(acc), "conditional_accuracy_samples": len(labels),
-            "fid_zoo_classifier": float(fid), "fid_name": bundled.FID_NAME,
-            "fid_samples": len(samples), "classifier": bundled.describe(classifier)}
+            "fid_zoo_classifier": float(fid), "fid_name": conditional.fid_name(ds.name),
+            "fid_samples": len(samples), "classifier": conditional.describe(classifier, ds.name)}

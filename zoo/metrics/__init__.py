@@ -1,6 +1,7 @@
 """Evaluation math of the zoo, as pure functions over numpy / JAX arrays.
 
-Nothing here loads data or builds models from the registry: callers (``zoo eval``) pass arrays.
+Nothing here loads data or builds models from the registry: callers (``zoo eval``) pass arrays
+and models (e.g. the classifier that :mod:`zoo.evaluate.conditional` finds and loads).
 
 | module | what |
 |---|---|
@@ -13,7 +14,7 @@ Nothing here loads data or builds models from the registry: callers (``zoo eval`
 | :mod:`zoo.metrics.likelihood` | importance-weighted log-likelihood, Gaussian densities |
 | :mod:`zoo.metrics.vq_health` | codebook usage over a whole split: counts, perplexity, dead codes |
 | :mod:`zoo.metrics.fid` | Frechet distance between Gaussian feature statistics |
-| :mod:`zoo.metrics.classifier` | the zoo MNIST classifier: conditional accuracy, FID features |
+| :mod:`zoo.metrics.classifier` | with a classifier passed in: accuracy, conditional accuracy, FID |
 
 Metrics that summarise a split return a dict of Python scalars, lists and numpy arrays;
 :func:`jsonable` turns such a dict into something :func:`json.dumps` accepts.

@@ -3,8 +3,9 @@
     d^2 = ||mu1 - mu2||^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2))
 
 The zoo reports "FID (zoo MNIST classifier features)": features from
-:meth:`zoo.metrics.classifier.MnistClassifier.features` (128-d), not Inception's, so its numbers
-are comparable across zoo models but not with Inception FIDs in papers.
+the zoo classifier's ``features(x)`` (128-d for ``classifier-mnist``; see
+:func:`zoo.metrics.classifier.classifier_fid`), not Inception's, so its numbers are comparable
+across zoo models but not with Inception FIDs in papers.
 """
 
 from __future__ import annotations

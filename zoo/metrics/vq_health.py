@@ -35,7 +35,7 @@ def _check_indices(indices: Any, num_codes: int, who: str) -> np.ndarray:
         raise InputError(
             f"{who}: code indices must lie in [0, {num_codes}) for a codebook of {num_codes} "
             f"codes, got values from {flat.min()} to {flat.max()}; pass the model's "
-            "num_embeddings as the codebook size"
+            "codebook_size (model.codebook_size) as the codebook size"
         )
     return flat
 

@@ -1,5 +1,5 @@
 """The config of the zoo classifier, kept apart from the model so that registering the
-``classifier`` variant (:mod:`zoo.metrics.builtin`) does not import JAX."""
+``classifier`` variant (:mod:`zoo.classifier.plugin`) does not import JAX."""
 
 from __future__ import annotations
 
