@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from zoo.registry import DatasetSpec, PretrainedSpec, VariantSpec
+    from zoo.specs import DatasetSpec, PresetSpec, PretrainedSpec, VariantSpec
 
 __all__ = ["PLUGIN_API_VERSION", "hookimpl", "hookspec"]
 
@@ -44,3 +44,9 @@ def zoo_register_pretrained(register: Callable[[PretrainedSpec], None]) -> None:
 @hookspec
 def zoo_register_datasets(register: Callable[[DatasetSpec], None]) -> None:
     """Call ``register(DatasetSpec(...))`` once for each dataset the plugin provides."""
+
+
+@hookspec
+def zoo_register_presets(register: Callable[[PresetSpec], None]) -> None:
+    """Call ``register(PresetSpec(...))`` once for each training recipe the plugin ships
+    (``zoo train VARIANT --preset NAME``), e.g. the recipe of each of its pretrained models."""
