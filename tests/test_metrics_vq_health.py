@@ -53,7 +53,7 @@ def test_result_is_json_ready() -> None:
 
 
 def test_bad_indices_say_what_to_pass() -> None:
-    with pytest.raises(InputError, match=r"\[0, 8\).*num_embeddings"):
+    with pytest.raises(InputError, match=r"\[0, 8\).*model\.codebook_size"):
         codebook_usage(np.array([0, 8]), 8)
     with pytest.raises(InputError, match="integers"):
         CodeUsage(8).update(np.array([0.5]))

@@ -22,25 +22,32 @@ from flax import nnx
 import zoo
 from zoo.cards import render_card
 from zoo.losses import reconstruction_nll
-from zoo.testing import ConformanceError, check_plugin, check_pretrained, plugin_manager
+from zoo.testing import (
+    ConformanceError,
+    check_plugin,
+    check_pretrained,
+    plugin_manager,
+    tiny_config,
+)
+from zoo.vae import GaussianVAE
 
 
 @dataclasses.dataclass(frozen=True)
 class KitConfig(zoo.ImageModelConfig):
+    latent_dim: int = 2
     scale: float = 1.0
 
 
-class KitModel(nnx.Module):
-    """One dense layer from pixels to pixel logits."""
+KIT_TINY = KitConfig(height=8, width=8, hidden_dims=(8,))
 
-    def __init__(self, config: KitConfig, *, rngs: nnx.Rngs) -> None:
-        self.config = config
-        n = config.height * config.width * config.channels
-        self.dense = nnx.Linear(n, n, rngs=rngs)
+
+class KitModel(GaussianVAE):
+    """zoo's Gaussian VAE, pixel logits scaled by ``config.scale``."""
 
     def __call__(self, x: jax.Array, *, rngs: Any = None) -> dict[str, jax.Array]:
-        logits = self.dense(x.reshape(x.shape[0], -1)).reshape(x.shape) * self.config.scale
-        return {"logits": logits, "reconstruction": jax.nn.sigmoid(logits)}
+        out = super().__call__(x, rngs=rngs)
+        logits = out["logits"] * self.config.scale
+        return {**out, "logits": logits, "reconstruction": jax.nn.sigmoid(logits)}
 
 
 def kit_loss(outputs: dict, x: jax.Array, *, config: KitConfig, step: Any) -> Any:
@@ -53,17 +60,21 @@ def kit_factory(config: KitConfig, *, rngs: nnx.Rngs) -> KitModel:
 
 
 class KitPlugin:
-    """An inline plugin registering variant ``kit`` (with the given factory and loss) and the
-    given pretrained entries."""
+    """An inline plugin registering variant ``kit`` (with the given factory and loss, and spec
+    fields ``spec``: a Gaussian latent, architectures mlp and cnn and a tiny config unless
+    overridden) and the given pretrained entries."""
 
     def __init__(self, factory: Callable = kit_factory, loss: Callable = kit_loss,
-                 pretrained: tuple[zoo.PretrainedSpec, ...] = ()) -> None:
+                 pretrained: tuple[zoo.PretrainedSpec, ...] = (),
+                 spec: dict[str, Any] | None = None) -> None:
         self.factory, self.loss, self.pretrained = factory, loss, pretrained
+        self.spec = {"latent": "gaussian", "architectures": ("mlp", "cnn"),
+                     "tiny_config": KIT_TINY, **(spec or {})}
 
     @zoo.hookimpl
     def zoo_register_variants(self, register: Any) -> None:
         register(zoo.VariantSpec(name="kit", config_class=KitConfig, default_config=KitConfig(),
-                                 factory=self.factory, loss=self.loss))
+                                 factory=self.factory, loss=self.loss, **self.spec))
 
     @zoo.hookimpl
     def zoo_register_pretrained(self, register: Any) -> None:
@@ -123,6 +134,56 @@ BROKEN = {
 }
 
 
+class _NoPosterior(KitModel):
+    """Returns only pixels: no mean or logvar."""
+
+    def __call__(self, x: jax.Array, *, rngs: Any = None) -> dict[str, jax.Array]:
+        out = super().__call__(x, rngs=rngs)
+        return {"logits": out["logits"], "reconstruction": out["reconstruction"]}
+
+
+class _NoSample(KitModel):
+    sample = None  # no prior to sample from
+
+
+class _Codes(KitModel):
+    """Also returns code indices [B, 2] (the sign of the first two posterior means)."""
+
+    def __call__(self, x: jax.Array, *, rngs: Any = None) -> dict[str, jax.Array]:
+        out = super().__call__(x, rngs=rngs)
+        return {**out, "indices": (out["mean"][:, :2] > 0).astype(jnp.int32)}
+
+
+class _CodesWithSize(_Codes):
+    codebook_size = 2
+
+
+class _CodesBoolSize(_Codes):
+    codebook_size = True  # a bool is not a codebook size
+
+
+def _factory(cls: type) -> Callable:
+    return lambda config, *, rngs: cls(config, rngs=rngs)
+
+
+BROKEN |= {
+    "gaussian-without-mean": (dict(factory=_factory(_NoPosterior)), "capabilities", "'mean'"),
+    "gaussian-without-sample": (dict(factory=_factory(_NoSample)), "capabilities",
+                                "has no sample"),
+    "discrete-without-indices": (dict(spec={"latent": "discrete"}), "capabilities",
+                                 "returned no 'indices'"),
+    "discrete-without-codebook-size": (dict(factory=_factory(_Codes), spec={"latent": "discrete"}),
+                                       "capabilities", "codebook_size"),
+    "discrete-bool-codebook-size": (dict(factory=_factory(_CodesBoolSize),
+                                         spec={"latent": "discrete"}), "capabilities",
+                                    "not a positive int"),
+    "architecture-that-does-not-build": (dict(spec={"architectures": ("mlp", "transformer")}),
+                                         "capabilities", "'transformer'"),
+    "default-architecture-undeclared": (dict(spec={"architectures": ("cnn",)}), "capabilities",
+                                        "default config has architecture 'mlp'"),
+}
+
+
 @pytest.mark.parametrize("case", sorted(BROKEN))
 def test_broken_plugins_are_named_with_rule_and_fix(case: str, tmp_path: Path) -> None:
     kwargs, rule, detail = BROKEN[case]
@@ -132,6 +193,18 @@ def test_broken_plugins_are_named_with_rule_and_fix(case: str, tmp_path: Path) -
     assert info.value.rule == rule, message
     assert message.startswith(f"variant 'kit' (plugin 'broken-plugin'): [{rule}] "), message
     assert "Fix: " in message and detail in message, message
+
+
+def test_a_discrete_latent_with_indices_and_codebook_size_conforms(tmp_path: Path) -> None:
+    plugin = KitPlugin(factory=_factory(_CodesWithSize), spec={"latent": "discrete"})
+    assert check_plugin(plugin, tmp_path, name="kit-plugin") == ["kit"]
+
+
+def test_tiny_config_is_the_declared_one_or_the_default() -> None:
+    with plugin_manager(KitPlugin(), "kit-plugin"):
+        assert tiny_config(zoo.get_variant("kit")) == KIT_TINY
+    with plugin_manager(KitPlugin(spec={"tiny_config": None}), "kit-plugin"):
+        assert tiny_config(zoo.get_variant("kit")) == KitConfig()
 
 
 def test_create_names_the_plugin_of_a_factory_that_returns_no_module() -> None:

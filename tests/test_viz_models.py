@@ -1,7 +1,9 @@
-"""zoo.viz model-facing helpers on tiny first-party models built from the plugin classes."""
+"""zoo.viz model-facing helpers on tiny first-party models built with zoo.create (so that they
+carry their variant, whose declared capabilities the helpers read)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,34 +14,43 @@ from flax import nnx
 from PIL import Image
 from zoo_beta_vae.config import BetaVAEConfig
 from zoo_beta_vae.model import BetaVAE
-from zoo_cvae.config import CVAEConfig
-from zoo_cvae.model import CVAE
-from zoo_vqvae.config import VQVAEConfig
-from zoo_vqvae.model import VQVAE
 
+import zoo
 from zoo import viz
 from zoo.errors import InputError, ZooError
+from zoo.plugins import PluginManager, use_manager
 
 SHAPE = {"height": 8, "width": 8, "channels": 1, "hidden_dims": (8,)}
 
 
-@pytest.fixture(scope="module")
-def beta() -> BetaVAE:
-    return BetaVAE(BetaVAEConfig(**SHAPE, latent_dim=3), rngs=nnx.Rngs(0))
+@pytest.fixture(autouse=True)
+def _first_party(first_party: PluginManager) -> Iterator[PluginManager]:
+    """The helpers look the models' variants up in the active registry."""
+    yield first_party
+
+
+def _create(manager: PluginManager, name: str, **overrides: Any) -> Any:
+    with use_manager(manager):
+        return zoo.create(name, **overrides)
 
 
 @pytest.fixture(scope="module")
-def cvae() -> CVAE:
-    return CVAE(CVAEConfig(**SHAPE, latent_dim=2, num_classes=3, label_embedding_dim=4),
-                rngs=nnx.Rngs(1))
+def beta(first_party_manager_obj: PluginManager) -> Any:
+    return _create(first_party_manager_obj, "beta-vae", **SHAPE, latent_dim=3)
 
 
 @pytest.fixture(scope="module")
-def vqvae() -> VQVAE:
+def cvae(first_party_manager_obj: PluginManager) -> Any:
+    return _create(first_party_manager_obj, "cvae", seed=1, **SHAPE, latent_dim=2,
+                   num_classes=3, label_embedding_dim=4)
+
+
+@pytest.fixture(scope="module")
+def vqvae(first_party_manager_obj: PluginManager) -> Any:
     """Abstract (shapes only, no weights, no compile time): the helpers must refuse a VQ-VAE
     before computing anything."""
-    config = VQVAEConfig(**SHAPE, embedding_dim=4, num_embeddings=8)
-    return nnx.eval_shape(lambda: VQVAE(config, rngs=nnx.Rngs(2)))
+    return nnx.eval_shape(lambda: _create(first_party_manager_obj, "vqvae", seed=2, **SHAPE,
+                                          embedding_dim=4, num_embeddings=8))
 
 
 @pytest.fixture(scope="module")
@@ -48,20 +59,21 @@ def x() -> np.ndarray:
 
 
 class DecodeSpy:
-    """A Gaussian-latent model whose decode records the codes it is given."""
+    """A zoo model (it claims the wrapped model's variant) whose decode records its codes."""
 
-    def __init__(self, model: BetaVAE) -> None:
-        self.model, self.config, self.codes = model, model.config, []
+    def __init__(self, model: Any) -> None:
+        self.model, self.codes = model, []
+        self.zoo_variant = model.zoo_variant
 
-    def traverse(self, *args: Any) -> Any:
-        return self.model.traverse(*args)
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.model, name)
 
     def decode(self, z: Any) -> Any:
         self.codes.append(np.asarray(z))
         return self.model.decode(z)
 
 
-def test_traversal_rows_follow_kl_and_codes_vary_one_dimension(beta: BetaVAE) -> None:
+def test_traversal_rows_follow_kl_and_codes_vary_one_dimension(beta: Any) -> None:
     spy = DecodeSpy(beta)
     base = np.array([0.5, -0.25, 1.0], np.float32)
     keep = base.copy()
@@ -80,7 +92,7 @@ def test_traversal_rows_follow_kl_and_codes_vary_one_dimension(beta: BetaVAE) ->
         )
 
 
-def test_traversal_from_an_image_orders_by_its_posterior_kl(beta: BetaVAE, x: np.ndarray) -> None:
+def test_traversal_from_an_image_orders_by_its_posterior_kl(beta: Any, x: np.ndarray) -> None:
     images, dims = viz.traverse_model(beta, x[:1])
     assert sorted(dims) == [0, 1, 2] and images.shape == (3, 9, 8, 8, 1)
     assert dims == viz.order_by_kl(viz.posterior_kl_per_dim(beta, x[:1]))
@@ -94,7 +106,7 @@ def test_traversal_from_an_image_orders_by_its_posterior_kl(beta: BetaVAE, x: np
         viz.traverse_model(beta, x[:1], labels=1)
 
 
-def test_cvae_traversal_passes_the_label(cvae: CVAE, x: np.ndarray) -> None:
+def test_cvae_traversal_passes_the_label(cvae: Any, x: np.ndarray) -> None:
     with pytest.raises(InputError, match="labels="):
         viz.traverse_model(cvae, x[:1])
     images, dims = viz.traverse_model(cvae, x[:1], labels=2, values=[-1.0, 0.0, 1.0])
@@ -104,7 +116,7 @@ def test_cvae_traversal_passes_the_label(cvae: CVAE, x: np.ndarray) -> None:
     np.testing.assert_allclose(images, expected, atol=1e-6)
 
 
-def test_vqvae_has_no_traversal_and_no_samples(vqvae: VQVAE, x: np.ndarray) -> None:
+def test_vqvae_has_no_traversal_and_no_samples(vqvae: Any, x: np.ndarray) -> None:
     with pytest.raises(ZooError, match="Gaussian-latent variant"):
         viz.traverse_model(vqvae, x[:1])
     with pytest.raises(ZooError, match="Gaussian-latent variant"):
@@ -115,7 +127,7 @@ def test_vqvae_has_no_traversal_and_no_samples(vqvae: VQVAE, x: np.ndarray) -> N
         viz.posterior_kl_per_dim(vqvae, x)
 
 
-def test_reconstruct_and_sample(beta: BetaVAE, cvae: CVAE, x: np.ndarray) -> None:
+def test_reconstruct_and_sample(beta: Any, cvae: Any, x: np.ndarray) -> None:
     out = viz.reconstruct_model(beta, x)
     assert out.shape == x.shape and out.dtype == np.float32
     np.testing.assert_allclose(out, np.asarray(beta.reconstruct(jnp.asarray(x))), atol=1e-6)
@@ -135,7 +147,7 @@ def test_reconstruct_and_sample(beta: BetaVAE, cvae: CVAE, x: np.ndarray) -> Non
     assert grid.shape == (3, 2, 8, 8, 1)
 
 
-def test_model_pictures_end_to_end(beta: BetaVAE, cvae: CVAE, x: np.ndarray,
+def test_model_pictures_end_to_end(beta: Any, cvae: Any, x: np.ndarray,
                                    tmp_path: Path) -> None:
     kl = viz.posterior_kl_per_dim(beta, x)
     images, dims = viz.traverse_model(beta, x[:1], kl_per_dim=kl)
@@ -149,3 +161,19 @@ def test_model_pictures_end_to_end(beta: BetaVAE, cvae: CVAE, x: np.ndarray,
     for path in paths:
         with Image.open(path) as img:
             assert img.format == "PNG" and img.width > 16
+
+
+def test_a_model_not_built_by_zoo_is_refused_with_what_to_do(x: np.ndarray) -> None:
+    """A bare plugin class carries no variant: the helpers cannot read what it can do."""
+    bare = BetaVAE(BetaVAEConfig(**SHAPE, latent_dim=3), rngs=nnx.Rngs(0))
+    for call in (lambda: viz.reconstruct_model(bare, x),
+                 lambda: viz.sample_model(bare, 2, seed=0),
+                 lambda: viz.traverse_model(bare, x[:1]),
+                 lambda: viz.posterior_kl_per_dim(bare, x)):
+        with pytest.raises(ZooError, match=r"zoo\.create.*zoo\.load"):
+            call()
+
+
+def test_a_base_code_of_the_wrong_size_is_refused(beta: Any) -> None:
+    with pytest.raises(InputError, match="base code has 5 dimensions, BetaVAE has 3"):
+        viz.traverse_model(beta, np.zeros(5, np.float32))

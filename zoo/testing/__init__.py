@@ -8,10 +8,16 @@ With ``vae-zoo`` installed, pytest also offers these as fixtures (:mod:`zoo.pyte
 ``zoo_check_variant("my-vae", plugin=my_package.plugin)``, ``zoo_check_plugin(...)`` and
 ``zoo_fresh_manager``.
 
-Each rule is a small function; :func:`check_variant` runs those of the variant's kind on a tiny
-config, after checking that the factory builds a ``flax.nnx.Module`` keeping its ``config`` (from
-the tiny config, and abstractly from the default one), that building under ``nnx.eval_shape``
-allocates nothing and that the config survives a JSON round trip. A VAE (``kind="vae"``) is then
+Each rule is a small function; :func:`check_variant` runs those of the variant's kind on its
+tiny config (:func:`tiny_config`: the spec's ``tiny_config``, else its ``default_config``), after
+checking that the factory builds a ``flax.nnx.Module`` keeping its ``config`` (from the tiny
+config, and abstractly from the default one), that building under ``nnx.eval_shape`` allocates
+nothing and that the config survives a JSON round trip. The ``capabilities`` rule
+(:mod:`zoo.testing.capabilities`) checks what the spec declares against what the model does: a
+``"gaussian"`` latent returns ``mean`` / ``logvar`` [B, D] and has ``encode``, ``decode_logits``,
+``decode``, ``reconstruct`` and a working ``sample``; a ``"discrete"`` one returns integer
+``indices`` and has an int ``codebook_size``; every name in ``architectures`` builds
+(``config.replace(architecture=a)``) and runs a forward pass. A VAE (``kind="vae"``) is also
 checked for its outputs (``logits`` and ``reconstruction`` shaped like the input), a loss that
 returns ``(scalar, metrics)`` and is finite with finite gradients under ``jax.jit``, and a
 bit-exact save/load round trip; a classifier (``kind="classifier"``) for its output shapes
@@ -25,13 +31,19 @@ parses with the Hub's parser and lists the same file hashes.
 
 Every failure is a :class:`ConformanceError` whose message starts with the variant (or entry)
 and plugin, names the rule in brackets and ends with ``Fix: ...``.
+
+:func:`check_names_available` is opt-in and looks at the installed environment: run it (or the
+``zoo_check_names_available`` fixture) with your plugin installed to learn whether another
+installed plugin (or the core) claims one of your names, and whether your
+``[project.entry-points."zoo.names"]`` metadata lists every name you register.
 """
 
 from zoo.testing._rules import ConformanceError
+from zoo.testing.names import check_names_available
 from zoo.testing.plugins import check_plugin, plugin_manager
 from zoo.testing.pretrained import check_pretrained
 from zoo.testing.variants import check_variant, example_batch, tiny_config
 
-__all__ = ["ConformanceError", "check_plugin", "check_pretrained", "check_variant",
-           "example_batch", "plugin_manager", "tiny_config"]
+__all__ = ["ConformanceError", "check_names_available", "check_plugin", "check_pretrained",
+           "check_variant", "example_batch", "plugin_manager", "tiny_config"]
 

@@ -1,8 +1,8 @@
-"""Rules for one variant: builds, config, outputs, loss and gradients, training step, save/load."""
+"""Rules for one variant: builds, config, outputs, declared capabilities, loss and gradients,
+training step, save/load."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,29 +14,16 @@ from flax import nnx
 
 from zoo import api, building
 from zoo.checkpoint import flat_state
-from zoo.config import Config, ImageModelConfig
+from zoo.config import Config
 from zoo.registry import VariantSpec
 from zoo.testing._rules import _about, _fail, _rule, _who
+from zoo.testing.capabilities import check_capabilities
 
 
 def tiny_config(spec: VariantSpec) -> Config:
-    """A small config for fast tests: 8x8 images, narrow layers, small latent."""
-    cfg = spec.default_config
-    fields = {f.name for f in dataclasses.fields(cfg)}
-    changes: dict[str, Any] = {}
-    if isinstance(cfg, ImageModelConfig):
-        changes |= {"height": 8, "width": 8, "hidden_dims": (8,)}
-    elif {"height", "width"} <= fields:
-        changes |= {"height": 8, "width": 8}
-    if {"conv_channels", "conv_strides"} <= fields:  # the classifier's convolutions
-        changes |= {"conv_channels": (4, 8), "conv_strides": (2, 2)}
-    if "feature_dim" in fields:
-        changes["feature_dim"] = 16
-    for name, value in (("latent_dim", 3), ("num_embeddings", 8), ("embedding_dim", 4),
-                        ("label_embedding_dim", 4)):
-        if name in fields and getattr(cfg, name):
-            changes[name] = value
-    return cfg.replace(**changes)
+    """The variant's declared small config for fast tests (``spec.tiny_config``: 8x8 images,
+    narrow layers), or its ``default_config`` when it declares none."""
+    return spec.default_config if spec.tiny_config is None else spec.tiny_config
 
 
 def example_batch(spec: VariantSpec, config: Config, batch: int = 4, seed: int = 0) -> dict:
@@ -263,12 +250,14 @@ def check_variant(spec: VariantSpec, directory: str | Path, config: Config | Non
         batch = example_batch(spec, config)
         if spec.kind == "classifier":
             outputs = check_classifier_forward(spec, model, config, batch)
+            check_capabilities(spec, model, config, outputs, batch)
             check_loss_value(spec, outputs, batch["x"], config)
             check_loss_and_grads(spec, model, config, batch, required=("loss",))
             check_train_step(spec, model, config, batch)
             check_save_load(spec, model, batch, Path(directory), output="logits")
             return
         outputs = check_forward(spec, model, config, batch)
+        check_capabilities(spec, model, config, outputs, batch)
         check_loss_value(spec, outputs, batch["x"], config)
         check_loss_and_grads(spec, model, config, batch)
         check_save_load(spec, model, batch, Path(directory))

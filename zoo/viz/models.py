@@ -1,31 +1,27 @@
 """Model-facing helpers: call a zoo model's public API and return numpy images for the
 renderers of :mod:`zoo.viz`.
 
-Duck-typed on the model protocol (``encode``, ``decode``, ``reconstruct``, ``sample``,
-``traverse``, ``config``): a model is conditional when its ``decode`` takes ``labels``, and has a
-Gaussian latent when it has ``traverse`` (VQ-VAE has neither ``traverse`` nor ``sample``).
+Every helper reads what the model can do from its variant's declared capabilities
+(:func:`zoo.building.spec_of`: ``conditional``, ``latent``, ``has_prior``), so the model must come
+from :func:`zoo.create` or :func:`zoo.load`. The methods called are those of the latent's
+protocol (:class:`~zoo.specs.VariantSpec`): ``encode``, ``decode``, ``reconstruct``, ``sample``.
 JAX is imported on first use.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from zoo.building import spec_of
 from zoo.errors import InputError, ZooError
+from zoo.specs import VariantSpec
 from zoo.viz.figures import order_by_kl
 
-__all__ = [
-    "DEFAULT_VALUES",
-    "posterior_kl_per_dim",
-    "reconstruct_model",
-    "sample_classes",
-    "sample_model",
-    "traverse_model",
-]
+__all__ = ["DEFAULT_VALUES", "posterior_kl_per_dim", "reconstruct_model", "sample_classes",
+           "sample_model", "traverse_model"]
 
 #: Default traversal values: 9 points evenly spaced in [-3, 3] (prior standard deviations).
 DEFAULT_VALUES = np.linspace(-3.0, 3.0, 9)
@@ -35,42 +31,38 @@ def _name(model: Any) -> str:
     return type(model).__name__
 
 
-def _refuse_classifier(model: Any, what: str) -> None:
-    """A clear error for a classifier (variant kind ``"classifier"``) given to a VAE picture."""
-    from zoo.building import spec_of
-
+def _vae_spec(model: Any, what: str) -> VariantSpec:
+    """The variant spec of a VAE built by zoo; a clear error for anything else."""
     spec = spec_of(model)
-    if spec is not None and spec.latent == "none":
+    if spec is None:
         raise ZooError(
-            f"{_name(model)} (variant {model.zoo_variant!r}) is a classifier, not a VAE: it has "
+            f"{_name(model)} carries no zoo variant, so zoo.viz cannot tell what it can do (to "
+            f"{what}): build it with zoo.create(name, ...) or load it with zoo.load(...), which "
+            "attach the variant whose declared capabilities zoo.viz reads"
+        )
+    if spec.latent == "none":
+        raise ZooError(
+            f"{_name(model)} (variant {spec.name!r}) is a classifier, not a VAE: it has "
             f"no decoder, latent space or prior, so it cannot {what}. Measure it with "
             "`zoo eval MODEL --dataset DATA` (accuracy, cross-entropy) instead"
         )
+    return spec
 
 
 def is_conditional(model: Any) -> bool:
-    """Whether ``model.decode`` takes ``labels`` (a conditional model such as the CVAE)."""
-    _refuse_classifier(model, "make VAE pictures (samples, reconstructions, traversals)")
-    decode = getattr(model, "decode", None)
-    if not callable(decode):
-        raise ZooError(
-            f"{_name(model)} has no decode(); zoo.viz needs a zoo model (encode, decode, "
-            "reconstruct), e.g. zoo.create(...) or zoo.load(...)"
-        )
-    try:
-        return "labels" in inspect.signature(decode).parameters
-    except (TypeError, ValueError):
-        return False
+    """Whether the model's variant is conditional (``VariantSpec.conditional``: its ``encode``,
+    ``decode``, ``reconstruct`` and ``sample`` take integer ``labels`` [B])."""
+    return _vae_spec(model, "make VAE pictures (samples, reconstructions, traversals)").conditional
 
 
 def _require_gaussian(model: Any, what: str) -> None:
-    _refuse_classifier(model, f"produce {what}")
-    if not callable(getattr(model, "traverse", None)):
+    spec = _vae_spec(model, f"produce {what}")
+    if spec.latent != "gaussian":
         raise ZooError(
-            f"{what} need a Gaussian latent, and {_name(model)} has none (no traverse() or "
-            "posterior mean; a VQ-VAE quantises to discrete codes): use a Gaussian-latent "
-            "variant (beta-vae, beta-vae-capacity, cvae), or look at this model's "
-            "reconstructions and codebook usage instead"
+            f"{what} need a Gaussian latent, and {_name(model)} (variant {spec.name!r}) declares "
+            f"latent={spec.latent!r} (discrete codes have no posterior mean to move along): use "
+            "a Gaussian-latent variant (`zoo info VARIANT` shows its latent), or look at this "
+            "model's reconstructions and codebook usage instead"
         )
 
 
@@ -185,14 +177,15 @@ def traverse_model(
             kl_per_dim = np.asarray(0.5 * (jnp.exp(logvar) + mean**2 - 1.0 - logvar))[0]
     elif base.ndim == 1 or (base.ndim == 2 and base.shape[0] == 1):
         code = base.reshape(-1)
+        expected = _latent_size(model, label)
+        if expected is not None and code.shape[0] != expected:
+            raise InputError(f"{who}: base code has {code.shape[0]} dimensions, "
+                             f"{_name(model)} has {expected}")
     else:
         raise InputError(
             f"{who}: base must be one image [1, H, W, C] or one latent code [D], got {base.shape}"
         )
     d = code.shape[0]
-    expected = getattr(getattr(model, "config", None), "latent_dim", d)
-    if d != expected:
-        raise InputError(f"{who}: base code has {d} dimensions, {_name(model)} has {expected}")
 
     order = list(range(d)) if kl_per_dim is None else order_by_kl(kl_per_dim)
     if len(order) != d:
@@ -219,13 +212,29 @@ def traverse_model(
     return images.reshape(len(order), vals.shape[0], *images.shape[1:]), order
 
 
+def _latent_size(model: Any, label: Any) -> int | None:
+    """D, a Gaussian model's latent size: the last axis of its posterior mean [1, D] for one
+    image of ``config.image_shape``, found abstractly; ``None`` without an image shape."""
+    import jax
+    import jax.numpy as jnp
+
+    shape = getattr(model.config, "image_shape", None)
+    if shape is None:
+        return None
+    x = jax.ShapeDtypeStruct((1, *shape), jnp.float32)
+    if label is None:
+        mean = jax.eval_shape(lambda x: model.encode(x)[0], x)
+    else:
+        mean = jax.eval_shape(lambda x, y: model.encode(x, y)[0], x,
+                              jax.ShapeDtypeStruct((1,), jnp.int32))
+    return int(mean.shape[-1])
+
+
 def reconstruct_model(model: Any, x: Any, labels: Any = None) -> np.ndarray:
     """Deterministic reconstructions of images ``x`` [N, H, W, C]: float32 [N, H, W, C] in
     [0, 1]. Conditional models need ``labels`` (one class, or integer labels [N])."""
     who = "reconstruct_model"
-    _refuse_classifier(model, "reconstruct images")
-    if not callable(getattr(model, "reconstruct", None)):
-        raise ZooError(f"{who}: {_name(model)} has no reconstruct(); is it a zoo model?")
+    _vae_spec(model, "reconstruct images")
     x = _images(x, who)
     labels = _batch_labels(model, labels, x.shape[0], who)
     out = model.reconstruct(x) if labels is None else model.reconstruct(x, labels)
@@ -233,12 +242,12 @@ def reconstruct_model(model: Any, x: Any, labels: Any = None) -> np.ndarray:
 
 
 def _require_sample(model: Any, who: str) -> None:
-    _refuse_classifier(model, "sample images")
-    if not callable(getattr(model, "sample", None)):
+    spec = _vae_spec(model, "sample images")
+    if not spec.has_prior:
         raise ZooError(
-            f"{who}: {_name(model)} has no sample(): it has no learned prior to sample from (a "
-            "VQ-VAE needs a separate prior over its codes); show its reconstructions instead "
-            "(zoo.viz.reconstruct_model)"
+            f"{who}: {_name(model)} (variant {spec.name!r}, latent={spec.latent!r}) has no "
+            "sample(): it has no learned prior to sample from (discrete codes need a separate "
+            "prior over them); show its reconstructions instead (zoo.viz.reconstruct_model)"
         )
 
 
