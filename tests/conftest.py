@@ -104,26 +104,23 @@ def first_party(first_party_manager_obj: PluginManager) -> Any:
         yield m
 
 
-def _first_party_variants() -> dict[str, str]:
-    """Every variant of :func:`_first_party_manager` -> its kind."""
+def _first_party_variants() -> dict[str, zoo.VariantSpec]:
+    """Every variant of :func:`_first_party_manager` -> its spec."""
     variants = _first_party_manager().registry.variants
-    return {name: variants[name].kind for name in sorted(variants)}
+    return {name: variants[name] for name in sorted(variants)}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """``variant_name`` parametrizes over every registered variant (core built-ins and
-    first-party plugins); ``variant_case`` over the (variant, architecture) pairs each supports
-    (architecture ``None`` for a variant without that choice, e.g. the classifier)."""
+    first-party plugins); ``variant_case`` over the (variant, architecture) pairs each declares
+    (``VariantSpec.architectures``; architecture ``None`` for a variant without that choice,
+    e.g. the classifier)."""
     if "variant_name" in metafunc.fixturenames:
         metafunc.parametrize("variant_name", list(_first_party_variants()))
     if "variant_case" in metafunc.fixturenames:
         cases: list[tuple[str, str | None]] = []
-        for name, kind in _first_party_variants().items():
-            if kind == "classifier":
-                cases.append((name, None))
-                continue
-            cases += [(name, arch) for arch in ("mlp", "cnn")
-                      if not (name == "vqvae" and arch == "mlp")]  # VQ-VAE quantises a grid
+        for name, spec in _first_party_variants().items():
+            cases += [(name, arch) for arch in spec.architectures or (None,)]
         metafunc.parametrize("variant_case", cases,
                              ids=[n if a is None else f"{n}-{a}" for n, a in cases])
 

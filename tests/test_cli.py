@@ -25,6 +25,17 @@ def test_list_info_plugins(toy_manager, capsys) -> None:
     assert plugins[0]["name"] == "toy-plugin" and plugins[0]["variants"] == ["toy"]
 
 
+def test_info_shows_the_declared_capabilities(first_party, capsys) -> None:
+    for name, spec in first_party.registry.variants.items():
+        assert main(["info", name, "--json"]) == 0
+        info = json.loads(capsys.readouterr().out)
+        assert (info["latent"], info["conditional"], info["architectures"], info["can_sample"]) \
+            == (spec.latent, spec.conditional, list(spec.architectures), spec.has_prior), name
+    assert main(["info", "cvae"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert {"latent: gaussian", "conditional: True", "architectures: mlp, cnn"} <= set(out)
+
+
 def test_unknown_name_exits_2_with_message(toy_manager, capsys) -> None:
     assert main(["info", "tyo"]) == 2
     assert "Did you mean 'toy'" in capsys.readouterr().err

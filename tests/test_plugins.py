@@ -189,6 +189,7 @@ def test_allow_list_restricts_loading(disk_plugins, monkeypatch) -> None:
 def test_disable_autoload(disk_plugins, monkeypatch) -> None:
     monkeypatch.setenv("ZOO_DISABLE_PLUGIN_AUTOLOAD", "1")
     monkeypatch.setattr(zplugins, "_manager", None)
-    # the core's own built-ins: datasets and the evaluation classifier
-    assert list(zplugins.get_manager().plugins) == ["zoo-datasets", "zoo-classifier"]
+    # the core's own built-ins: datasets, the evaluation classifier, the generic presets
+    assert list(zplugins.get_manager().plugins) == ["zoo-datasets", "zoo-classifier",
+                                                    "zoo-presets"]
     assert zplugins.load_plugins() is zplugins.get_manager()

@@ -67,6 +67,7 @@ def test_skeleton_passes_the_conformance_kit(tmp_path: Path, forget_package: lis
     assert [p.name for p in tmp_path.iterdir()] == ["zoo-demo"]  # no staging left behind
     pyproject = (root / "pyproject.toml").read_text()
     assert '[project.entry-points.zoo]\ndemo = "zoo_demo.plugin"' in pyproject
+    assert '[project.entry-points."zoo.names"]\n"demo" = "zoo_demo.plugin"' in pyproject
     assert 'name = "zoo-demo"' in pyproject
     forget_package.append("zoo_demo")
     sys.path.insert(0, str(root / "src"))

@@ -29,7 +29,7 @@ from zoo.errors import (
 )
 from zoo.hookspecs import PLUGIN_API_VERSION, hookimpl
 from zoo.manifest import read_manifest
-from zoo.registry import DatasetSpec, PretrainedSpec, VariantSpec, lazy
+from zoo.registry import DatasetSpec, PresetSpec, PretrainedSpec, VariantSpec, lazy
 
 __version__ = zoo_version()
 
@@ -44,6 +44,7 @@ __all__ = [
     "InputError",
     "NameConflictError",
     "PluginError",
+    "PresetSpec",
     "PretrainedSpec",
     "UnknownNameError",
     "VariantSpec",

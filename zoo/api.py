@@ -25,7 +25,7 @@ from zoo.config import Config
 from zoo.hub import HUB_PREFIX
 from zoo.hub import download as hub_download
 from zoo.hub.push import push as hub_push
-from zoo.plugins import get_manager
+from zoo.plugins import get_manager, manager_for
 from zoo.serialization import CONFIG_FILE, FORMAT_VERSION, WEIGHTS_FILE
 from zoo.specs import VariantSpec
 
@@ -66,7 +66,7 @@ def list_pretrained() -> list[str]:
 
 def get_variant(name: str) -> VariantSpec:
     """The :class:`VariantSpec` registered as ``name`` (error lists close matches)."""
-    return get_manager().registry.get_variant(name)
+    return manager_for(name, "variant").registry.get_variant(name)
 
 
 def create(name: str, *, seed: int = 0, config: Config | None = None, **overrides: Any) -> Any:

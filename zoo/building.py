@@ -14,7 +14,7 @@ from typing import Any
 from zoo._env import zoo_version
 from zoo.config import Config
 from zoo.errors import ConfigError, PluginError, UnknownNameError, ZooError
-from zoo.plugins import get_manager
+from zoo.plugins import manager_for
 from zoo.serialization import FORMAT_VERSION
 from zoo.specs import PretrainedSpec, VariantSpec
 
@@ -49,10 +49,9 @@ def create(name: str, *, seed: int = 0, config: Config | None = None,
            **overrides: Any) -> Any:
     """A new, untrained model of a variant, or of a pretrained model's architecture (its
     config, not its weights); see :func:`zoo.create`."""
-    registry = get_manager().registry
-    spec = registry.lookup(name)
+    spec = manager_for(name).registry.lookup(name)
     if isinstance(spec, PretrainedSpec):
-        variant = registry.get_variant(spec.variant)
+        variant = manager_for(spec.variant, "variant").registry.get_variant(spec.variant)
         base = config or variant.default_config.replace(**dict(spec.config))
     else:
         variant, base = spec, config or spec.default_config
@@ -63,7 +62,9 @@ def spec_of(model: Any) -> VariantSpec | None:
     """The :class:`VariantSpec` of a model from :func:`build` (``zoo.create`` / ``zoo.load``),
     or ``None`` when it names no registered variant."""
     variant = getattr(model, "zoo_variant", None)
-    return get_manager().registry.variants.get(variant) if isinstance(variant, str) else None
+    if not isinstance(variant, str):
+        return None
+    return manager_for(variant, "variant").registry.variants.get(variant)
 
 
 def call_variant(model: Any, method: str, *args: Any, conditional: bool, labels: Any = None,
@@ -83,7 +84,7 @@ def model_meta(model: Any) -> dict[str, Any]:
             "zoo.save needs a model built by zoo.create or zoo.load (it has no variant/config "
             "attached); build it with zoo.create(name, ...)"
         )
-    manager = get_manager()
+    manager = manager_for(variant, "variant")
     spec = manager.registry.get_variant(variant)
     plugin = manager.plugins.get(spec.plugin)
     return {
@@ -100,9 +101,14 @@ def model_meta(model: Any) -> dict[str, Any]:
 def constructor_from_meta(meta: Mapping[str, Any], label: str) -> Callable[[], Any]:
     """The builder :func:`zoo.serialization.load_dir` takes: the variant a config.json names,
     looked up once, and its parsed config, as a function that builds the model."""
+    registry = manager_for(meta["variant"], "variant").registry
     try:
-        spec = get_manager().registry.get_variant(meta["variant"])
+        spec = registry.get_variant(meta["variant"])
     except UnknownNameError:
+        hint = registry.unknown_hint
+        advice = hint("variant", meta["variant"]) if hint is not None else ""
+        if advice:  # the plugin index knows who should provide it, and why it did not
+            raise ZooError(f"{label} needs variant {meta['variant']!r}. {advice}") from None
         dist = meta.get("plugin_distribution") or meta.get("plugin") or "the plugin providing it"
         raise ZooError(
             f"{label} needs variant {meta['variant']!r}, which no installed plugin provides; "

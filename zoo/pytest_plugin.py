@@ -26,6 +26,11 @@ plugin_name=None)``
 ``zoo_fresh_manager``
     A fresh, empty, strict :class:`zoo.plugins.PluginManager`, active for the test
     (``zoo_fresh_manager.register(my_package.plugin, name="my-vae")``, then ``zoo.create``...).
+``zoo_check_names_available(plugin)``
+    Opt-in, against the installed environment (install your plugin first):
+    :func:`zoo.testing.check_names_available` on ``plugin`` (its module or distribution name):
+    no name it claims is claimed by another installed plugin, and its
+    ``[project.entry-points."zoo.names"]`` lists every name it registers.
 
 A failure raises :class:`zoo.testing.ConformanceError` naming the variant, the plugin, the broken
 rule and the fix. Disable the plugin with ``pytest -p no:zoo``. This module imports neither JAX
@@ -41,7 +46,8 @@ from typing import Any
 
 import pytest
 
-__all__ = ["zoo_check_plugin", "zoo_check_variant", "zoo_fresh_manager"]
+__all__ = ["zoo_check_names_available", "zoo_check_plugin", "zoo_check_variant",
+           "zoo_fresh_manager"]
 
 
 @pytest.fixture
@@ -91,5 +97,18 @@ def zoo_check_plugin(tmp_path: Path) -> Callable[..., list[str]]:
 
         return testing.check_plugin(plugin, tmp_path, cards_dir=cards_dir,
                                     pretrained=pretrained, name=plugin_name)
+
+    return check
+
+
+@pytest.fixture
+def zoo_check_names_available() -> Callable[..., list[str]]:
+    """``zoo_check_names_available(plugin)``: check, in this environment, that the names an
+    installed plugin claims are its own and all declared in its "zoo.names" metadata."""
+
+    def check(plugin: Any) -> list[str]:
+        from zoo import testing
+
+        return testing.check_names_available(plugin)
 
     return check

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+from collections.abc import Callable
 
 from zoo.errors import NameConflictError, UnknownNameError
-from zoo.specs import VARIANT_KINDS, DatasetSpec, PretrainedSpec, VariantSpec, lazy
+from zoo.specs import VARIANT_KINDS, DatasetSpec, PresetSpec, PretrainedSpec, VariantSpec, lazy
 
-__all__ = ["VARIANT_KINDS", "DatasetSpec", "PretrainedSpec", "Registry", "VariantSpec",
-           "lazy"]
+__all__ = ["VARIANT_KINDS", "DatasetSpec", "PresetSpec", "PretrainedSpec", "Registry",
+           "VariantSpec", "lazy"]
 
 
 class Registry:
@@ -26,16 +27,26 @@ class Registry:
         #: datasets live in their own namespace (a dataset may share a name with a model).
         self.datasets: dict[str, DatasetSpec] = {}
         self.dataset_conflicts: dict[str, list[str]] = {}
+        #: presets (training recipes) too: ``vqvae-mnist`` is a preset and a pretrained model.
+        self.presets: dict[str, PresetSpec] = {}
+        self.preset_conflicts: dict[str, list[str]] = {}
+        #: ``(kind, name) -> advice`` added to unknown-name errors (the plugin manager sets it:
+        #: which plugin should have provided the name, and why it did not).
+        self.unknown_hint: Callable[[str, str], str] | None = None
 
     def _owner(self, name: str) -> str | None:
         spec = self.variants.get(name) or self.pretrained.get(name)
         return spec.plugin if spec is not None else None
 
-    def add(self, spec: VariantSpec | PretrainedSpec | DatasetSpec) -> NameConflictError | None:
+    def add(
+        self, spec: VariantSpec | PretrainedSpec | DatasetSpec | PresetSpec
+    ) -> NameConflictError | None:
         """Add a validated spec; on a name another plugin has, drop it, return the conflict."""
         name = spec.name
         if isinstance(spec, DatasetSpec):
-            return self._add_dataset(spec)
+            return self._add_separate(spec, self.datasets, self.dataset_conflicts, "dataset ")
+        if isinstance(spec, PresetSpec):
+            return self._add_separate(spec, self.presets, self.preset_conflicts, "preset ")
         if name in self.conflicts:
             self.conflicts[name].append(spec.plugin)
             return self._conflict_error(name)
@@ -49,17 +60,21 @@ class Registry:
         table[name] = spec
         return None
 
-    def _add_dataset(self, spec: DatasetSpec) -> NameConflictError | None:
+    def _add_separate(
+        self, spec: DatasetSpec | PresetSpec, table: dict, conflicts: dict[str, list[str]],
+        kind: str,
+    ) -> NameConflictError | None:
+        """Add to a namespace of its own (datasets, presets), with its own conflicts."""
         name = spec.name
-        if name in self.dataset_conflicts:
-            self.dataset_conflicts[name].append(spec.plugin)
-            return self._conflict_error(name, self.dataset_conflicts, "dataset ")
-        owner = self.datasets.get(name)
+        if name in conflicts:
+            conflicts[name].append(spec.plugin)
+            return self._conflict_error(name, conflicts, kind)
+        owner = table.get(name)
         if owner is not None:
-            del self.datasets[name]
-            self.dataset_conflicts[name] = [owner.plugin, spec.plugin]
-            return self._conflict_error(name, self.dataset_conflicts, "dataset ")
-        self.datasets[name] = spec
+            del table[name]
+            conflicts[name] = [owner.plugin, spec.plugin]
+            return self._conflict_error(name, conflicts, kind)
+        table[name] = spec
         return None
 
     def _conflict_error(
@@ -79,13 +94,16 @@ class Registry:
     def list_models(self, pattern: str = "*") -> list[str]:
         return [n for n in self.names() if fnmatch.fnmatchcase(n, pattern)]
 
-    def unknown(self, kind: str, name: str, candidates: list[str]) -> UnknownNameError:
+    def unknown(
+        self, kind: str, name: str, candidates: list[str], listing: str = "zoo list"
+    ) -> UnknownNameError:
         close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         known = ", ".join(candidates) if candidates else "none (is any zoo plugin installed?)"
+        advice = self.unknown_hint(kind, name) if self.unknown_hint is not None else ""
         return UnknownNameError(
-            f"unknown {kind} {name!r}.{hint} Known: {known}. "
-            "Run `zoo list` to see all names and `zoo plugins` to see installed plugins."
+            f"unknown {kind} {name!r}.{hint} Known: {known}. {advice + ' ' if advice else ''}"
+            f"Run `{listing}` to see all names and `zoo plugins` to see installed plugins."
         )
 
     def get_variant(self, name: str) -> VariantSpec:
@@ -108,6 +126,13 @@ class Registry:
         if name in self.datasets:
             return self.datasets[name]
         raise self.unknown("dataset", name, sorted(self.datasets))
+
+    def get_preset(self, name: str) -> PresetSpec:
+        if name in self.preset_conflicts:
+            raise self._conflict_error(name, self.preset_conflicts, "preset ")
+        if name in self.presets:
+            return self.presets[name]
+        raise self.unknown("preset", name, sorted(self.presets), listing="zoo list --presets")
 
     def lookup(self, name: str) -> VariantSpec | PretrainedSpec:
         """A variant or pretrained spec by name (one namespace for both)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 from typing import Any
 
@@ -14,7 +15,29 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, sort_keys=True))
 
 
+def _list_presets(args: argparse.Namespace) -> int:
+    """``zoo list --presets``: the training recipes (``zoo train VARIANT --preset NAME``)."""
+    presets = get_manager().registry.presets
+    rows = [{"name": n, "variants": list(s.variants), "plugin": s.plugin,
+             "description": s.description, "model": dict(s.model), "train": dict(s.train),
+             "release": s.release is not None}
+            for n, s in sorted(presets.items()) if fnmatch.fnmatchcase(n, args.pattern)]
+    if args.json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        print(f"no presets match {args.pattern!r}; `zoo plugins` shows what is installed")
+        return 0
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        print(f"{r['name']:<{width}}  {', '.join(r['variants']) or 'any':<18}  "
+              f"{r['plugin']:<14}  {r['description']}")
+    return 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
+    if getattr(args, "presets", False):
+        return _list_presets(args)
     registry = get_manager().registry
     names = registry.list_models(args.pattern)
     rows = []
@@ -38,13 +61,17 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _variant_info(spec: VariantSpec) -> dict[str, Any]:
+    """What ``zoo info VARIANT`` shows, declared capabilities included."""
     return {
         "name": spec.name,
         "kind": "variant",
         "plugin": spec.plugin,
         "description": spec.description,
         "model_kind": spec.kind,
+        "latent": spec.latent,
         "conditional": spec.conditional,
+        "can_sample": spec.has_prior,
+        "architectures": list(spec.architectures),
         "config_class": f"{spec.config_class.__module__}.{spec.config_class.__qualname__}",
         "default_config": spec.default_config.to_dict(),
     }
@@ -70,6 +97,8 @@ def cmd_info(args: argparse.Namespace) -> int:
             print(f"{key}:")
             for k, v in value.items():
                 print(f"  {k} = {json.dumps(v)}")
+        elif isinstance(value, list):
+            print(f"{key}: {', '.join(map(str, value)) or '-'}")
         else:
             print(f"{key}: {value}")
     return 0
@@ -90,6 +119,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         print(f"  variants: {', '.join(p['variants']) or '-'}")
         print(f"  pretrained: {', '.join(p['pretrained']) or '-'}")
         print(f"  datasets: {', '.join(p.get('datasets', [])) or '-'}")
+        print(f"  presets: {', '.join(p.get('presets', [])) or '-'}")
         for err in p["errors"]:
             print(f"  ERROR: {err}")
     return 0
@@ -113,8 +143,10 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 
 
 def add_list(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("list", help="list variants and pretrained models")
+    p = sub.add_parser("list", help="list variants and pretrained models (or presets)")
     p.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern, e.g. 'beta*'")
+    p.add_argument("--presets", action="store_true",
+                   help="list the training recipes instead (zoo train VARIANT --preset NAME)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_list)
 

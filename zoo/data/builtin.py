@@ -13,7 +13,6 @@ from zoo.hookspecs import hookimpl
 from zoo.registry import DatasetSpec
 
 
-
 def load_mnist(partition: str, *, cache_dir: Path, **options: Any) -> Any:
     from zoo.data import mnist
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from zoo.data.dataset import ArrayDataset, DataSource, _factor_mask
 from zoo.data.errors import DatasetError
-from zoo.plugins import get_manager
+from zoo.plugins import get_manager, manager_for
 
 if TYPE_CHECKING:
     from zoo.registry import DatasetSpec
@@ -73,7 +73,7 @@ def list_datasets() -> list[str]:
 
 def get_dataset(name: str) -> DatasetSpec:
     """The :class:`~zoo.registry.DatasetSpec` registered as ``name`` (error lists close ones)."""
-    return _registry().get_dataset(name)
+    return manager_for(name, "dataset").registry.get_dataset(name)
 
 
 def _check_count(value: Any, what: str, minimum: int) -> int:

@@ -14,7 +14,8 @@ and what the data have (labels, factors):
   softmax cross-entropy on the split, and nothing else (no VAE pass, no sampling).
 
 This module drives the passes; :mod:`zoo.evaluate.gaussian` and :mod:`zoo.evaluate.passes` hold
-them, :mod:`zoo.evaluate._common` what they share.
+them, :mod:`zoo.evaluate.conditional` finds and loads the classifier that judges conditional
+samples, :mod:`zoo.evaluate._common` holds what they share.
 """
 
 from __future__ import annotations
@@ -69,8 +70,9 @@ def evaluate(
             protocol for likelihoods on binarised MNIST).
         iw_samples: K of the importance-weighted NLL bound (0 skips it); computed on the first
             ``iw_examples`` examples, ``iw_chunk`` samples at a time.
-        classifier: a zoo classifier for conditional accuracy and FID (default: the bundled
-            MNIST classifier when the data are MNIST).
+        classifier: a classifier (``logits(x)``, ``features(x)``) for conditional accuracy and
+            FID (default: the pretrained classifier declared for the dataset, e.g.
+            ``classifier-mnist`` for MNIST; :mod:`zoo.evaluate.conditional`).
         dci_model: importance model of DCI: ``"gbt"`` (disentanglement_lib's gradient-boosted
             trees; minutes at 10,000 points on 2 cores), ``"random_forest"`` or ``"lasso"``.
         disentanglement: measure MIG/DCI/SAP when the data have factors (``False`` skips them).

@@ -14,7 +14,7 @@ from zoo.hub.client import Options, Resolved, api, options, storage
 from zoo.hub.errors import OFFLINE_HINT, HubError, hub_errors
 from zoo.hub.hashing import verify_cached_blob, verify_spec
 from zoo.names import REPO_ID, SHA1
-from zoo.plugins import get_manager
+from zoo.plugins import manager_for
 from zoo.serialization import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE
 from zoo.specs import PretrainedSpec
 
@@ -136,7 +136,7 @@ def download(name_or_ref: str, revision: str | None = None, *, cache_dir: Any = 
     if name_or_ref.startswith(HUB_PREFIX):
         return fetch_hub_ref(name_or_ref, revision=revision, cache_dir=cache_dir,
                              endpoint=endpoint, token=token, force=force).directory
-    spec = get_manager().registry.get_pretrained(name_or_ref)
+    spec = manager_for(name_or_ref, "pretrained").registry.get_pretrained(name_or_ref)
     if revision and revision != spec.revision:
         return fetch_hub_ref(f"{HUB_PREFIX}{spec.repo_id}", revision=revision,
                              cache_dir=cache_dir, endpoint=endpoint, token=token,

@@ -29,7 +29,7 @@ from zoo.errors import UnknownNameError, ZooError
 from zoo.hub.client import Resolved, options
 from zoo.hub.download import HUB_PREFIX, fetch_hub_ref, pinned_files
 from zoo.hub.hashing import verify_spec
-from zoo.plugins import get_manager
+from zoo.plugins import manager_for
 from zoo.runs import model_directory
 from zoo.serialization import CONFIG_FILE, WEIGHTS_FILE
 from zoo.specs import PretrainedSpec, VariantSpec
@@ -116,7 +116,7 @@ def resolve(name: str | os.PathLike[str], *, revision: str | None = None,
         return _local(path), None
     if path.exists():
         raise ZooError(f"{text!r} is a file; zoo.load takes the directory zoo.save wrote")
-    registry = get_manager().registry
+    registry = manager_for(text).registry
     try:
         spec = registry.lookup(text)
     except UnknownNameError:

@@ -38,6 +38,8 @@ def test_registers_the_variant(manager) -> None:
     spec = zoo.get_variant("beta-tcvae")
     assert spec.plugin == "beta-tcvae" and spec.kind == "vae" and not spec.conditional
     assert spec.config_class is BetaTCVAEConfig
+    assert (spec.latent, spec.architectures, spec.has_prior) == ("gaussian", ("mlp", "cnn"), True)
+    assert spec.tiny_config.image_shape == (8, 8, 1)
     cfg = spec.default_config
     assert (cfg.alpha, cfg.beta, cfg.gamma) == (1.0, 6.0, 1.0)
     assert (cfg.dataset_size, cfg.estimator, cfg.latent_dim) == (60_000, "mws", 10)

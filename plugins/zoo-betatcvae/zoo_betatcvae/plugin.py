@@ -21,7 +21,19 @@ def zoo_register_variants(register: Any) -> None:
             default_config=BetaTCVAEConfig(),
             factory=zoo.lazy("zoo_betatcvae.model:BetaTCVAE"),
             loss=zoo.lazy("zoo_betatcvae.loss:beta_tcvae_loss"),
+            latent="gaussian",
+            architectures=("mlp", "cnn"),
+            tiny_config=BetaTCVAEConfig(height=8, width=8, hidden_dims=(8,), latent_dim=3),
             description="beta-TCVAE (Chen et al. 2018): KL split into index-code MI, total "
                         "correlation and dimension-wise KL, weighted alpha/beta/gamma",
         )
     )
+
+
+@zoo.hookimpl
+def zoo_register_presets(register: Any) -> None:
+    """The training recipes of this plugin's variants (zoo_betatcvae/presets.py: data, no JAX)."""
+    from zoo_betatcvae.presets import PRESETS
+
+    for spec in PRESETS:
+        register(spec)

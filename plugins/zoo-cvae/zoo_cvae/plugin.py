@@ -34,3 +34,12 @@ def zoo_register_pretrained(register: Any) -> None:
     """The trained models bundled in this distribution (pretrained/manifest.json)."""
     for spec in read_manifest("zoo_cvae"):
         register(spec)
+
+
+@hookimpl
+def zoo_register_presets(register: Any) -> None:
+    """The training recipes of this plugin's variants (zoo_cvae/presets.py: data, no JAX)."""
+    from zoo_cvae.presets import PRESETS
+
+    for spec in PRESETS:
+        register(spec)
