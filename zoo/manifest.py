@@ -24,6 +24,7 @@ import dataclasses
 import json
 import os
 from collections.abc import Iterable, Mapping
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +76,6 @@ def specs_from_manifest(data: Any, where: str) -> list[PretrainedSpec]:
 
 def read_manifest(package: str, resource: str = MANIFEST_RESOURCE) -> list[PretrainedSpec]:
     """The pretrained entries listed in ``package``'s manifest (a package resource)."""
-    from importlib.resources import files
-
     item = files(package).joinpath(*resource.split("/"))
     where = f"{package}:{resource}"
     if not item.is_file():

@@ -39,6 +39,7 @@ nor the kit until a fixture is used, so loading it costs pytest nothing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -67,8 +68,6 @@ def zoo_check_variant(tmp_path: Path) -> Callable[..., None]:
     def check(name: str, plugin: Any = None, *, config: Any = None,
               cards_dir: str | os.PathLike[str] | None = None, pretrained: bool = True,
               plugin_name: str | None = None) -> None:
-        import contextlib
-
         from zoo import testing
 
         scope = (testing.plugin_manager(plugin, plugin_name) if plugin is not None

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,6 @@ __all__ = ["bundled_files", "resolve", "resolve_pretrained"]
 
 def bundled_files(spec: PretrainedSpec) -> dict[str, Path] | None:
     """The entry's files inside the plugin's distribution, or None when they are not there."""
-    from importlib.resources import files
-
     if not spec.bundled:
         return None
     package, _, subdir = spec.bundled.partition(":")
