@@ -25,6 +25,7 @@ from zoo.losses import reconstruction_nll
 from zoo.testing import (
     ConformanceError,
     check_plugin,
+    check_preset,
     check_pretrained,
     plugin_manager,
     tiny_config,
@@ -360,3 +361,54 @@ def test_zoo_fresh_manager_fixture(zoo_fresh_manager: Any) -> None:
     zoo_fresh_manager.register(KitPlugin(), name="kit-plugin")
     assert zoo.list_variants() == ["kit"]
     assert zoo.create("kit", height=4, width=4).config.height == 4
+
+
+# -- presets ---------------------------------------------------------------------------------
+
+class _PresetPlugin:
+    """Registers one preset and, optionally, a pretrained entry of the same name."""
+
+    def __init__(self, preset: zoo.PresetSpec, pretrained_config: dict | None = None) -> None:
+        self.preset, self.pretrained_config = preset, pretrained_config
+
+    @zoo.hookimpl
+    def zoo_register_presets(self, register: Any) -> None:
+        register(self.preset)
+
+    @zoo.hookimpl
+    def zoo_register_pretrained(self, register: Any) -> None:
+        if self.pretrained_config is not None:
+            register(zoo.PretrainedSpec(
+                name=self.preset.name, variant="kit", config=self.pretrained_config,
+                repo_id="org/kit-recipe", revision="", license="apache-2.0", dataset="mnist",
+                files={"model.safetensors": "0" * 64, "config.json": "1" * 64}))
+
+
+def _check_preset(preset: zoo.PresetSpec, pretrained_config: dict | None = None) -> None:
+    with plugin_manager([KitPlugin(), _PresetPlugin(preset, pretrained_config)]) as manager:
+        check_preset(manager.registry.presets[preset.name])
+
+
+def test_a_preset_that_is_the_recipe_of_its_weights_passes() -> None:
+    preset = zoo.PresetSpec(name="kit-recipe", variants=("kit",), model={"latent_dim": 3},
+                            train={"dataset": "mnist", "epochs": 1})
+    _check_preset(preset, {"latent_dim": 3})
+    _check_preset(preset)  # no weights of that name: configs only
+
+
+def test_a_preset_with_an_unknown_setting_fails_preset_config() -> None:
+    preset = zoo.PresetSpec(name="kit-recipe", variants=("kit",), train={"epoch": 1})
+    with pytest.raises(ConformanceError, match=r"\[preset-config\].*'epoch'.*Fix:") as info:
+        _check_preset(preset)
+    assert info.value.rule == "preset-config"
+
+
+def test_a_preset_that_is_not_the_recipe_of_its_weights_fails_preset_recipe() -> None:
+    preset = zoo.PresetSpec(name="kit-recipe", variants=("kit",), model={"latent_dim": 3},
+                            train={"dataset": "mnist"})
+    with pytest.raises(ConformanceError, match=r"\[preset-recipe\].*latent_dim.*Fix:"):
+        _check_preset(preset, {"latent_dim": 4})
+    other_data = dataclasses.replace(preset, train={"dataset": "fashion-mnist"})
+    with pytest.raises(ConformanceError, match=r"\[preset-recipe\].*'fashion-mnist'"):
+        _check_preset(other_data, {"latent_dim": 3})
+

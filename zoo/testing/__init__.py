@@ -29,6 +29,10 @@ revision are well-formed, its config overrides fit, its bundled files exist, mat
 name the same variant and config and load strictly, and (with ``cards_dir``) its model card
 parses with the Hub's parser and lists the same file hashes.
 
+:func:`check_preset` checks a preset (``check_plugin`` runs it on each the plugin registers): it
+makes valid train and model configs for every variant it names, and a preset named like a
+pretrained model is exactly the recipe of those weights (variant, dataset, config).
+
 Every failure is a :class:`ConformanceError` whose message starts with the variant (or entry)
 and plugin, names the rule in brackets and ends with ``Fix: ...``.
 
@@ -41,9 +45,11 @@ installed plugin (or the core) claims one of your names, and whether your
 from zoo.testing._rules import ConformanceError
 from zoo.testing.names import check_names_available
 from zoo.testing.plugins import check_plugin, plugin_manager
+from zoo.testing.presets import check_preset
 from zoo.testing.pretrained import check_pretrained
 from zoo.testing.variants import check_variant, example_batch, tiny_config
 
-__all__ = ["ConformanceError", "check_names_available", "check_plugin", "check_pretrained",
+__all__ = ["ConformanceError", "check_names_available", "check_plugin", "check_preset",
+           "check_pretrained",
            "check_variant", "example_batch", "plugin_manager", "tiny_config"]
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from zoo.plugins import PluginManager, get_manager, use_manager
+from zoo.testing.presets import check_preset
 from zoo.testing.pretrained import check_pretrained
 from zoo.testing.variants import check_variant
 
@@ -42,8 +43,9 @@ def plugin_manager(plugins: object | Sequence[object],
 def check_plugin(plugin: object | Sequence[object] | None, directory: str | Path, *,
                  cards_dir: str | Path | None = None, variants: Sequence[str] | None = None,
                  pretrained: bool = True, name: str | None = None) -> list[str]:
-    """Run :func:`check_variant` on every variant the plugin registers (or on ``variants``) and
-    :func:`check_pretrained` on its pretrained entries (those of ``variants``, if given).
+    """Run :func:`check_variant` on every variant the plugin registers (or on ``variants``),
+    :func:`check_pretrained` on its pretrained entries (those of ``variants``, if given) and
+    :func:`check_preset` on its presets.
 
     ``plugin`` (or a list ending with it, see :func:`plugin_manager`) is registered into a fresh
     strict manager; ``None`` checks everything the active manager holds. Returns the names
@@ -54,12 +56,18 @@ def check_plugin(plugin: object | Sequence[object] | None, directory: str | Path
             info = list(manager.plugins.values())[-1]
             names = list(info.variants) if variants is None else list(variants)
             entries = list(info.pretrained)
-            return _check_names(names, entries, directory, cards_dir, variants is not None,
-                                pretrained)
+            checked = _check_names(names, entries, directory, cards_dir, variants is not None,
+                                   pretrained)
+            for preset in info.presets:
+                check_preset(manager.registry.presets[preset])
+            return checked
     registry = get_manager().registry
     names = sorted(registry.variants) if variants is None else list(variants)
-    return _check_names(names, sorted(registry.pretrained), directory, cards_dir,
-                        variants is not None, pretrained)
+    checked = _check_names(names, sorted(registry.pretrained), directory, cards_dir,
+                           variants is not None, pretrained)
+    for preset in sorted(registry.presets):
+        check_preset(registry.presets[preset])
+    return checked
 
 
 def _check_names(names: list[str], entries: list[str], directory: str | Path,
