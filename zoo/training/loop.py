@@ -16,9 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
-import optax
 from flax import nnx
 
 from zoo import building, serialization
@@ -38,7 +36,8 @@ from zoo.training.config import (
     make_optimizer,
     read_trainer_state,
 )
-from zoo.training.faults import check_loss_result, diverged
+from zoo.training.faults import diverged
+from zoo.training.steps import make_eval_step, make_train_step
 
 __all__ = ["Loop", "run_training"]
 
@@ -86,35 +85,9 @@ class Loop:
         if resuming:
             self._restore()
         self.graphdef, self.state = nnx.split((self.model, self.opt))
-        self._train_step = jax.jit(self._make_train_step(), donate_argnums=0)
-        self._eval_step = jax.jit(self._make_eval_step())
-
-    # -- jitted functions --------------------------------------------------------------------------
-    def _forward_loss(self, model: Any, x: Any, labels: Any, key: Any, step: Any) -> Any:
-        out = building.call_variant(model, "__call__", x, conditional=self.spec.conditional,
-                               labels=labels, rngs=key)
-        result = self.spec.loss(out, x, config=self.config, step=step)
-        check_loss_result(self.spec, result)  # static shapes: caught when traced
-        return result
-
-    def _make_train_step(self) -> Any:
-        def step_fn(state: Any, x: Any, labels: Any, key: Any, step: Any) -> Any:
-            model, opt = nnx.merge(self.graphdef, state)
-            (_, metrics), grads = nnx.value_and_grad(self._forward_loss, has_aux=True)(
-                model, x, labels, key, step)
-            opt.update(model, grads)
-            scalars = {k: v for k, v in metrics.items() if jnp.ndim(v) == 0}
-            scalars["grad_norm"] = optax.tree.norm(grads)
-            return nnx.state((model, opt)), scalars
-        return step_fn
-
-    def _make_eval_step(self) -> Any:
-        def eval_fn(state: Any, x: Any, labels: Any, key: Any, step: Any) -> Any:
-            model, _ = nnx.merge(self.graphdef, state)
-            model.eval()
-            _, metrics = self._forward_loss(model, x, labels, key, step)
-            return {k: v for k, v in metrics.items() if jnp.ndim(v) == 0}
-        return eval_fn
+        self._train_step = jax.jit(make_train_step(self.spec, self.config, self.graphdef),
+                                   donate_argnums=0)
+        self._eval_step = jax.jit(make_eval_step(self.spec, self.config, self.graphdef))
 
     # -- checkpoints -------------------------------------------------------------------------------
     def _sync(self) -> None:
