@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import importlib.metadata
 import os
 import subprocess
 import sys
@@ -208,3 +209,24 @@ def test_loading_a_plugins_bundled_model_imports_no_huggingface_hub() -> None:
             "m = zoo.load('vqvae-mnist')\n"
             "print(m.zoo_source, 'huggingface_hub' in sys.modules)")
     assert _fresh(code, ZOO_DISABLE_PLUGIN_AUTOLOAD="1") == "bundled False"
+
+
+def test_loading_a_plugins_model_imports_no_other_plugin() -> None:
+    """``zoo.load('vqvae-mnist')`` as a user runs it, with the installed first-party plugins
+    discovered from their entry points: the plugin index imports zoo_vqvae alone, and nothing
+    imports matplotlib, sklearn, huggingface_hub or the built-in classifier's JAX modules."""
+    roots = {ep.value.partition(":")[0].split(".")[0]
+             for ep in importlib.metadata.entry_points(group="zoo")}
+    if "zoo_vqvae" not in roots or roots == {"zoo_vqvae"}:
+        pytest.skip("needs zoo-vqvae and another zoo plugin installed")
+    unneeded = sorted(roots - {"zoo_vqvae"} | {"huggingface_hub", "matplotlib", "sklearn"})
+    code = ("import sys, zoo\n"
+            "m = zoo.load('vqvae-mnist')\n"
+            f"print(m.zoo_source, sorted(m for m in sys.modules if m.split('.')[0] in {unneeded!r}"
+            " or m.startswith(('zoo.classifier.model', 'zoo.classifier.loss'))))")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("ZOO_PLUGINS", "ZOO_DISABLE_PLUGIN_AUTOLOAD")}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, env={**env, "HF_HUB_OFFLINE": "1"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "bundled []"

@@ -57,18 +57,25 @@ def _canonical(data: bytes) -> bytes:
 
 
 def read_safetensors(path: str | os.PathLike[str]) -> dict[str, jax.Array]:
-    """Read every tensor of a safetensors file; a damaged file is a :class:`CorruptWeightsError`."""
+    """Read every tensor of a safetensors file; a damaged file is a :class:`CorruptWeightsError`.
+
+    The file is read as NumPy arrays (each over its own copy of the bytes) and moved to the
+    device in one ``jax.device_put``, which compiles nothing: safetensors' ``framework="flax"``
+    calls ``jnp.array`` per tensor, which compiles a conversion for every distinct shape (it
+    was most of the time of a fresh-process ``zoo.load``).
+    """
     path = Path(path)
     if not path.is_file():
         raise CorruptWeightsError(f"weights file {str(path)!r} does not exist")
     try:
-        with safe_open(str(path), framework="flax") as fh:
-            return {key: fh.get_tensor(key) for key in fh.keys()}  # noqa: SIM118
+        with safe_open(str(path), framework="numpy") as fh:
+            arrays = {key: fh.get_tensor(key) for key in fh.keys()}  # noqa: SIM118
     except (SafetensorError, OSError, ValueError) as exc:
         raise CorruptWeightsError(
             f"weights file {str(path)!r} is truncated or corrupted ({exc}); re-download it or "
             "save the model again"
         ) from None
+    return jax.device_put(arrays)
 
 
 def _fresh_rng_value(sds: Any) -> jax.Array:

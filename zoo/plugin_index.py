@@ -26,6 +26,7 @@ provided the name and why it did not (:func:`explain_unknown`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.metadata
 import os
 import re
@@ -45,7 +46,14 @@ def normalize(distribution: str) -> str:
 
 
 def _dist(ep: importlib.metadata.EntryPoint) -> str | None:
-    return ep.dist.name if ep.dist is not None else None
+    return _dist_name(ep.dist) if ep.dist is not None else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _dist_name(dist: importlib.metadata.Distribution) -> str:
+    """``dist.name``, which parses the distribution's METADATA on every call, once per
+    distribution object (the entry points of one scan share theirs)."""
+    return dist.name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,13 +78,14 @@ class PluginIndex:
     def _read(self) -> dict[str, list[Claim]]:
         if self._claims is None:
             claims: dict[str, list[Claim]] = {}
-            for ep in importlib.metadata.entry_points(group=NAMES_GROUP):
+            every = importlib.metadata.entry_points()  # one scan of the installed distributions
+            for ep in every.select(group=NAMES_GROUP):
                 claim = Claim(ep.name, _dist(ep) or "?", ep.value)
                 if claim not in claims.get(ep.name, []):
                     claims.setdefault(ep.name, []).append(claim)
                     self._declaring.add(normalize(claim.distribution))
             seen: set[tuple[str, str]] = set()
-            for ep in importlib.metadata.entry_points(group=PLUGIN_GROUP):
+            for ep in every.select(group=PLUGIN_GROUP):
                 if (ep.name, ep.value) not in seen:
                     seen.add((ep.name, ep.value))
                     self._plugins.append(ep)

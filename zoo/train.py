@@ -13,10 +13,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from zoo.training import TrainConfig, TrainingDiverged, TrainResult, make_optimizer, run_training
+from zoo.training import (
+    Cluster,
+    TrainConfig,
+    TrainingDiverged,
+    TrainResult,
+    make_optimizer,
+    run_training,
+)
 from zoo.viz.pictures import run_pictures
 
-__all__ = ["TrainConfig", "TrainResult", "TrainingDiverged", "make_optimizer", "train"]
+__all__ = ["Cluster", "TrainConfig", "TrainResult", "TrainingDiverged", "make_optimizer", "train"]
 
 
 def train(
@@ -29,6 +36,8 @@ def train(
     until_step: int | None = None,
     progress: bool = True,
     pictures: bool = True,
+    devices: int | str = 1,
+    cluster: Cluster | None = None,
 ) -> TrainResult:
     """Train ``variant`` into the run directory ``out``; see :mod:`zoo.runs` for its layout.
 
@@ -40,9 +49,17 @@ def train(
         progress: show a progress bar.
         pictures: when the run finishes, draw its training curves and the model's pictures into
             ``out/plots`` (:func:`zoo.viz.pictures.run_pictures`).
+        devices: how many devices share each step (data-parallel: ``batch_size`` stays the
+            global batch and must divide evenly), or ``"all"``. Part of the run's identity: the
+            same seed, configs and device count give the same weights; a resume needs the same
+            count. Its checkpoints and ``best/`` load on one device.
+        cluster: this process's place in a run over several processes, one per host
+            (:class:`zoo.training.multihost.Cluster`); process 0 writes the run directory and
+            draws the pictures, the others only compute. Call in a fresh process.
     """
     result = run_training(variant, out, train_config, dict(model_overrides or {}),
-                          resume=resume, until_step=until_step, progress=progress)
-    if result.finished and pictures:
+                          resume=resume, until_step=until_step, progress=progress,
+                          devices=devices, cluster=cluster)
+    if result.finished and pictures and result.process_index == 0:
         run_pictures(result.run_dir)
     return result

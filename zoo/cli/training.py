@@ -11,7 +11,7 @@ from zoo import api
 from zoo.config import parse_overrides
 from zoo.errors import ConfigError
 from zoo.presets import get_preset
-from zoo.training import TrainConfig
+from zoo.training import Cluster, TrainConfig, parse_devices
 
 
 def split_overrides(variant: str, items: list[str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -36,9 +36,22 @@ def split_overrides(variant: str, items: list[str]) -> tuple[dict[str, str], dic
     return train, model
 
 
+def cluster_from_args(args: argparse.Namespace) -> Cluster | None:
+    """``--coordinator``, ``--num-processes``, ``--process-id``: all three, or none."""
+    given = [args.coordinator, args.num_processes, args.process_id]
+    if all(v is None for v in given):
+        return None
+    if any(v is None for v in given):
+        raise ConfigError("a multi-process run needs all of --coordinator HOST:PORT, "
+                          "--num-processes N and --process-id I (one per process)")
+    return Cluster(args.coordinator, args.num_processes, args.process_id,
+                   args.coordinator_timeout)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from zoo.train import train  # imports numpy and the pictures
 
+    devices, cluster = parse_devices(args.devices), cluster_from_args(args)
     train_over, model_over = split_overrides(args.variant, args.overrides)
     preset = get_preset(args.preset, args.variant) if args.preset else None
     preset_train = dict(preset.train) if preset else {}
@@ -54,15 +67,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         result = train(args.variant, out=args.out, train_config=tc, model_overrides=explicit,
                        resume=args.resume, until_step=args.until_step,
-                       progress=not args.no_progress)
+                       progress=not args.no_progress, devices=devices, cluster=cluster)
     except KeyboardInterrupt as exc:
         print(f"zoo: {exc or 'interrupted'}", file=sys.stderr)
         return 130
+    if result.process_index:
+        print(f"process {result.process_index}: done at step {result.step} (process 0 writes "
+              "the run directory)")
+        return 0
     state = "finished" if result.finished else "stopped (resume with --resume)"
     print(f"{state} at step {result.step}; run directory {result.run_dir}")
     if result.best_validation is not None:
         print(f"best validation score {result.best_validation:.4f} -> {result.run_dir / 'best'}")
-    print(f"training throughput {result.images_per_second:,.0f} images/s")
+    devices = f" on {result.devices} devices" if result.devices > 1 else ""
+    print(f"training throughput {result.images_per_second:,.0f} images/s{devices}")
     return 0
 
 
@@ -83,8 +101,25 @@ def cmd_train_classifier(args: argparse.Namespace) -> int:
     return cmd_train(parser.parse_args(argv))
 
 
+_TRAIN_EPILOG = """\
+several devices: --devices N (or all) splits each global batch of batch_size examples evenly
+over N devices (data-parallel; parameters and optimizer state replicated). The count is part of
+the run: the same seed, settings and count give the same weights, --resume needs the same count,
+and the checkpoints load on one device.
+
+several hosts: start the same command once per host, adding --coordinator HOST:PORT (process
+0's host and a free port, reachable from every host), --num-processes N and --process-id I
+(0 .. N-1) and --devices all. Process 0 writes the run directory; the others only compute.
+A process whose peers have not all joined within --coordinator-timeout seconds, or that loses
+one during the run, ends with an error. Send Ctrl-C to every process. E.g. on two hosts:
+  zoo train beta-vae --devices all --coordinator 10.0.0.1:4455 --num-processes 2 \\
+      --process-id 0 --out runs/b      # on 10.0.0.1; the other host: --process-id 1
+"""
+
+
 def add_train(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="train a variant on a dataset into a run directory")
+    p = sub.add_parser("train", help="train a variant on a dataset into a run directory",
+                       epilog=_TRAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("variant")
     p.add_argument("overrides", nargs="*", metavar="key=value",
                    help="training or model settings, e.g. epochs=5 latent_dim=8")
@@ -94,6 +129,14 @@ def add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--until-step", type=int, help="stop (with a checkpoint) at this step")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--devices", default="1", metavar="N|all",
+                   help="devices sharing each step, data-parallel (default 1; all: every one)")
+    g = p.add_argument_group("one process per host (see below)")
+    g.add_argument("--coordinator", metavar="HOST:PORT", help="process 0's address")
+    g.add_argument("--num-processes", type=int, metavar="N", help="processes in the run")
+    g.add_argument("--process-id", type=int, metavar="I", help="this process, 0 .. N-1")
+    g.add_argument("--coordinator-timeout", type=int, default=300, metavar="SECONDS",
+                   help="how long to wait for every process, or a silent one (default 300)")
     p.set_defaults(func=cmd_train)
 
 

@@ -1,6 +1,8 @@
 """Training as a service: configs (:mod:`~zoo.training.config`), the loop
-(:mod:`~zoo.training.loop`, imports JAX), throughput (:mod:`~zoo.training.clock`) and the
-command line that reproduces a run (:mod:`~zoo.training.command`).
+(:mod:`~zoo.training.loop`, imports JAX), data parallelism (:mod:`~zoo.training.sharding`), one
+process per host (:mod:`~zoo.training.multihost`), checkpoints
+(:mod:`~zoo.training.checkpoints`), throughput (:mod:`~zoo.training.clock`) and the command line
+that reproduces a run (:mod:`~zoo.training.command`).
 
 Importing this package is cheap; :func:`run_training` imports the loop (and JAX) when called.
 The public entry point is :func:`zoo.train.train`, which also draws the run's pictures.
@@ -18,18 +20,23 @@ from zoo.training.config import (
     TrainResult,
     fit_model_config,
     make_optimizer,
+    parse_devices,
 )
+from zoo.training.multihost import Cluster, ClusterError
 
-__all__ = ["TrainConfig", "TrainResult", "TrainingDiverged", "fit_model_config",
-           "make_optimizer", "run_training", "train_command_from_identity"]
+__all__ = ["Cluster", "ClusterError", "TrainConfig", "TrainResult", "TrainingDiverged",
+           "fit_model_config", "make_optimizer", "parse_devices", "run_training",
+           "train_command_from_identity"]
 
 
 def run_training(variant: str, out: str | Path, train_config: TrainConfig | None = None,
                  model_overrides: dict[str, Any] | None = None, *, resume: bool = False,
-                 until_step: int | None = None, progress: bool = True) -> TrainResult:
+                 until_step: int | None = None, progress: bool = True, devices: int | str = 1,
+                 cluster: Cluster | None = None) -> TrainResult:
     """Train ``variant`` into the run directory ``out``; no pictures (see
     :func:`zoo.train.train`)."""
     from zoo.training import loop  # imports JAX
 
     return loop.run_training(variant, out, train_config, model_overrides, resume=resume,
-                             until_step=until_step, progress=progress)
+                             until_step=until_step, progress=progress, devices=devices,
+                             cluster=cluster)

@@ -21,7 +21,7 @@ def _cli_value(value: Any) -> str:
 
 def train_command_from_identity(identity: Mapping[str, Any]) -> str:
     """The ``zoo train`` command of a run, from its ``run.json`` (settings that differ from the
-    defaults, as ``key=value``)."""
+    defaults, as ``key=value``; ``--devices`` when the run used more than one)."""
     variant = str(identity["variant"])
     train = dict(identity.get("train_config") or {})
     model = dict(identity.get("model_config") or {})
@@ -31,4 +31,6 @@ def train_command_from_identity(identity: Mapping[str, Any]) -> str:
     for settings, defaults in ((train, TrainConfig().to_dict()), (model, model_defaults)):
         parts += [f"{k}={_cli_value(v)}" for k, v in sorted(settings.items())
                   if k not in defaults or defaults[k] != v]
+    devices = int(identity.get("devices", 1))
+    parts += ["--devices", str(devices)] if devices != 1 else []
     return " ".join([*parts, "--out", "RUN"])

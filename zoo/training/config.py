@@ -15,7 +15,7 @@ from zoo.config import Config, ImageModelConfig
 from zoo.errors import ConfigError, ZooError
 
 __all__ = ["TrainConfig", "TrainResult", "TrainingDiverged", "fit_model_config", "identity",
-           "make_optimizer", "read_trainer_state"]
+           "make_optimizer", "parse_devices", "read_trainer_state"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +73,9 @@ class TrainResult:
     best_validation: float | None
     images_per_second: float
     finished: bool
+    #: devices the run was split over (its mesh), and this process's index (0: the writer)
+    devices: int = 1
+    process_index: int = 0
 
 
 def make_optimizer(tc: TrainConfig, total_steps: int) -> Any:
@@ -122,9 +125,25 @@ def fit_model_config(
     return model_config.replace(**wanted)
 
 
-def identity(variant: str, model_config: Config, tc: TrainConfig) -> dict[str, Any]:
+def identity(variant: str, model_config: Config, tc: TrainConfig,
+             devices: int = 1) -> dict[str, Any]:
+    """What makes a run this run (``run.json``): a resume must match it. The device count is
+    part of it: the order of float additions, hence the exact weights, depend on it."""
     return {"variant": variant, "model_config": model_config.to_dict(),
-            "train_config": tc.to_dict()}
+            "train_config": tc.to_dict(), "devices": devices}
+
+
+def parse_devices(text: str | int) -> int | str:
+    """``--devices``: a positive number, or ``"all"`` (every device of every process)."""
+    if isinstance(text, str) and text.strip().lower() == "all":
+        return "all"
+    try:
+        count = int(text)
+    except (TypeError, ValueError):
+        count = 0
+    if count < 1:
+        raise ConfigError(f"--devices takes a positive number or 'all', got {text!r}")
+    return count
 
 
 def read_trainer_state(directory: Path) -> dict[str, Any]:

@@ -3,7 +3,10 @@ stops, validation, checkpoints and the metrics log of a run directory (:mod:`zoo
 
 The data order is a function of (seed, epoch) and the noise of step ``s`` is
 ``fold_in(key(seed), s)``, so a resumed run continues exactly where the interrupted one stopped.
-The loop draws no pictures: whoever calls it does (:func:`zoo.train.train`).
+Every step is data-parallel over a mesh of ``devices`` devices (:mod:`~zoo.training.sharding`;
+one device is the mesh of one), in one process or several (:mod:`~zoo.training.multihost`:
+process 0 alone touches the run directory). The loop draws no pictures: whoever calls it does
+(:func:`zoo.train.train`).
 """
 
 from __future__ import annotations
@@ -19,29 +22,20 @@ import jax
 import numpy as np
 from flax import nnx
 
-from zoo import building, serialization
+from zoo import building
 from zoo._io import atomic_write_text
-from zoo.checkpoint import load_weights, read_safetensors, save_weights
 from zoo.data import batches, load_dataset, num_batches
 from zoo.errors import InputError
 from zoo.plugins import get_manager
-from zoo.runs import RunDir
-from zoo.serialization import WEIGHTS_FILE
+from zoo.runs import RunDir, RunError
+from zoo.training import checkpoints, multihost
 from zoo.training.clock import TrainClock
-from zoo.training.config import (
-    TrainConfig,
-    TrainResult,
-    fit_model_config,
-    identity,
-    make_optimizer,
-    read_trainer_state,
-)
+from zoo.training.config import TrainConfig, TrainResult, fit_model_config, identity, make_optimizer
 from zoo.training.faults import diverged
+from zoo.training.sharding import DataParallel, key_data, resolve_device_count, to_local
 from zoo.training.steps import make_eval_step, make_train_step
 
 __all__ = ["Loop", "run_training"]
-
-OPTIMIZER_FILE = "optimizer.safetensors"
 
 
 class _StopRequested(Exception):
@@ -52,9 +46,14 @@ class Loop:
     """One training run: builds everything in ``__init__``, trains in :meth:`run`."""
 
     def __init__(self, variant: str, out: Path, tc: TrainConfig, overrides: dict[str, Any], *,
-                 resume: bool, progress: bool) -> None:
+                 resume: bool, progress: bool, devices: int | str = 1,
+                 cluster: multihost.Cluster | None = None) -> None:
+        if cluster is not None:
+            multihost.start(cluster)  # before any JAX computation
+        self.parallel = DataParallel(resolve_device_count(devices, tc.batch_size))
+        self.writer = multihost.is_writer()
         registry = get_manager().registry
-        self.tc, self.progress, self._batches = tc, progress, batches
+        self.tc, self.progress, self._batches = tc, progress and self.writer, batches
         self.spec = registry.get_variant(variant)
         ds_spec = registry.get_dataset(tc.dataset)
         split = {"validation_size": tc.validation_size}
@@ -74,52 +73,63 @@ class Loop:
                              f"({len(self.train_ds)} examples); lower it")
         self.total = tc.max_steps or tc.epochs * self.steps_per_epoch
         self.run_dir = RunDir(out)
-        resuming = self.run_dir.claim(identity(variant, self.config, tc), resume=resume)
+        ident = identity(variant, self.config, tc, self.parallel.count)
+        resuming = multihost.from_writer(lambda: self._claim(ident, resume))
 
         self.model = building.build(self.spec, self.config, seed=tc.seed)
         self.model.train()
         self.opt = nnx.Optimizer(self.model, make_optimizer(tc, self.total), wrt=nnx.Param)
+        #: position; ``pending``: per-step metrics since the last log row (kept in checkpoints)
         self.step, self.epoch, self.batch_index, self.best = 0, 0, 0, math.inf
-        #: per-step metrics since the last log row (kept in checkpoints for an exact resume)
         self.pending: list[dict[str, Any]] = []
+        self.graphdef = nnx.graphdef((self.model, self.opt))
         if resuming:
-            self._restore()
-        self.graphdef, self.state = nnx.split((self.model, self.opt))
-        self._train_step = jax.jit(make_train_step(self.spec, self.config, self.graphdef),
-                                   donate_argnums=0)
-        self._eval_step = jax.jit(make_eval_step(self.spec, self.config, self.graphdef))
+            trainer = multihost.from_writer(
+                lambda: checkpoints.restore(self.run_dir, self.model, self.opt))
+            self.step, self.epoch, self.batch_index, self.best, self.pending = \
+                checkpoints.position(trainer)
+        # every process starts from process 0's state (built from the seed, or restored)
+        self.state = self.parallel.replicate(
+            multihost.share_arrays(nnx.state((self.model, self.opt))))
+        self._keys = self.parallel.replicate({"train": key_data(tc.seed),
+                                              "validation": key_data(tc.seed + 1)})
+        self._train_step = self.parallel.jit(
+            make_train_step(self.spec, self.config, self.graphdef), donate_state=True)
+        self._eval_step = self.parallel.jit(make_eval_step(self.spec, self.config, self.graphdef))
 
-    # -- checkpoints -------------------------------------------------------------------------------
+    # -- the run directory (process 0's) -----------------------------------------------------------
+    def _claim(self, ident: dict[str, Any], resume: bool) -> bool:
+        """Claim the run directory (process 0 only); True when resuming."""
+        old = self.run_dir.read_identity() if resume else None
+        if old is not None and old.get("devices", 1) != ident["devices"]:
+            raise RunError(f"cannot resume {str(self.run_dir.path)!r} on {ident['devices']} "
+                           f"device(s): it ran on {old.get('devices', 1)}, and the count changes "
+                           f"each step's sums; resume with --devices {old.get('devices', 1)}")
+        if old is not None and "devices" not in old:
+            del ident["devices"]  # a run from before the device count was recorded
+        return self.run_dir.claim(ident, resume=resume)
+
     def _sync(self) -> None:
-        nnx.update((self.model, self.opt), self.state)
-
-    def _restore(self) -> None:
-        last = self.run_dir.last
-        load_weights(self.model, read_safetensors(last / WEIGHTS_FILE), source=str(last))
-        load_weights(self.opt, read_safetensors(last / OPTIMIZER_FILE), source=str(last))
-        st = read_trainer_state(last)
-        self.step, self.epoch, self.batch_index = st["step"], st["epoch"], st["batch_index"]
-        self.best = st["best_validation"] if st["best_validation"] is not None else math.inf
-        self.pending = [{k: np.float32(v) for k, v in row.items()} for row in st["pending"]]
-        self.run_dir.truncate_metrics_after(self.step)
+        """The model and optimizer take host-local copies of the state (no other process)."""
+        nnx.update((self.model, self.opt), to_local(self.state))
 
     def _checkpoint(self) -> None:
+        if not self.writer:
+            return
         self._sync()
-        with self.run_dir.writing_checkpoint() as tmp:
-            self._save_model(tmp)
-            save_weights(self.opt, tmp / OPTIMIZER_FILE)
-            state = {"step": self.step, "epoch": self.epoch, "batch_index": self.batch_index,
-                     "best_validation": None if math.isinf(self.best) else self.best,
-                     "pending": [{k: float(v) for k, v in row.items()}
-                                 for row in jax.device_get(self.pending)]}
-            atomic_write_text(tmp / "trainer.json", json.dumps(state, indent=2) + "\n")
+        trainer = checkpoints.trainer_json(self.step, self.epoch, self.batch_index, self.best,
+                                           jax.device_get(self.pending))
+        checkpoints.save(self.run_dir, self.model, self.opt, trainer)
 
-    def _save_model(self, directory: Path) -> None:
-        serialization.write_dir(self.model, directory, building.model_meta(self.model))
+    def _log(self, row: dict[str, Any]) -> None:
+        if self.writer:
+            self.run_dir.log([row])
 
     # -- evaluation --------------------------------------------------------------------------------
-    def _labels(self, batch: dict[str, Any]) -> Any:
-        return batch.get("labels", np.zeros(len(batch["x"]), np.int32))
+    def _inputs(self, batch: dict[str, Any]) -> tuple[jax.Array, jax.Array]:
+        """Images [B, H, W, C] and labels [B] (zeros without labels) split over the mesh."""
+        labels = batch.get("labels", np.zeros(len(batch["x"]), np.int32))
+        return self.parallel.batch(batch["x"]), self.parallel.batch(labels)
 
     def validate(self) -> dict[str, float]:
         """Mean validation metrics. Schedules (beta, capacity) are taken at their final step, so
@@ -129,12 +139,11 @@ class Loop:
             return {}
         sums: dict[str, float] = {}
         n = 0
-        key = jax.random.key(self.tc.seed + 1)
         for i, batch in enumerate(self._batches(self.val_ds, self.tc.batch_size, seed=0, epoch=0,
                                                 shuffle=False, drop_remainder=False,
                                                 binarize=self.tc.binarize)):
-            m = self._eval_step(self.state, batch["x"], self._labels(batch),
-                                jax.random.fold_in(key, i), self.total)
+            m = self._eval_step(self.state, *self._inputs(batch), self._keys["validation"], i,
+                                self.total)
             b = len(batch["x"])
             for k, v in jax.device_get(m).items():
                 sums[k] = sums.get(k, 0.0) + float(v) * b
@@ -146,7 +155,6 @@ class Loop:
         from tqdm.auto import tqdm
 
         stop = min(self.total, until_step) if until_step else self.total
-        base_key = jax.random.key(self.tc.seed)
         bar = tqdm(total=self.total, initial=self.step, disable=not self.progress,
                    unit="step", dynamic_ncols=True, desc=self.spec.name)
         restore_sigint = self._catch_sigint()
@@ -157,18 +165,16 @@ class Loop:
                                    epoch=self.epoch, start_batch=self.batch_index,
                                    binarize=self.tc.binarize)
                 for batch in it:
-                    key = jax.random.fold_in(base_key, self.step)
                     self.state, metrics = self._train_step(
-                        self.state, batch["x"], self._labels(batch), key, self.step)
+                        self.state, *self._inputs(batch), self._keys["train"], self.step, self.step)
                     self.step += 1
                     self.batch_index += 1
                     self.pending.append(metrics)
                     bar.update(1)
                     clock.stepped(len(batch["x"]), metrics)
                     if self.step % self.tc.log_every == 0 or self.step == self.total:
-                        row = self._flush(self.pending, bar)
+                        self._log(self._flush(self.pending, bar))
                         self.pending = []
-                        self.run_dir.log([row])
                     evaluate = self.step % self.tc.eval_every == 0 or self.step == self.total
                     save = self.step % self.tc.checkpoint_every == 0 or self.step == stop
                     if evaluate or save:
@@ -199,10 +205,11 @@ class Loop:
         self._sync()
         ips = clock.images_per_second()
         finished = self.step >= self.total
-        if finished:
+        if finished and self.writer:
             self._summarise(ips)
         return TrainResult(self.run_dir.path, self.model, self.step,
-                           None if math.isinf(self.best) else self.best, ips, finished)
+                           None if math.isinf(self.best) else self.best, ips, finished,
+                           self.parallel.count, jax.process_index())
 
     def _catch_sigint(self) -> Any:
         """Turn Ctrl-C into a flag checked between steps (a step is never cut in half: its
@@ -235,20 +242,21 @@ class Loop:
     def _after_validation(self, metrics: dict[str, float]) -> None:
         if not metrics:
             return
-        self.run_dir.log([{"step": self.step, **{f"val/{k}": v for k, v in metrics.items()}}])
+        self._log({"step": self.step, **{f"val/{k}": v for k, v in metrics.items()}})
         score = metrics["loss"]  # the objective at the end of its schedules (see validate)
         if math.isfinite(score) and score < self.best:
             self.best = score
-            self._sync()
-            with self.run_dir.writing_checkpoint(self.run_dir.best) as tmp:
-                self._save_model(tmp)
+            if self.writer:
+                self._sync()
+                with self.run_dir.writing_checkpoint(self.run_dir.best) as tmp:
+                    checkpoints.save_model(self.model, tmp)
 
     def _summarise(self, images_per_second: float) -> None:
         """Write summary.json. Without a validation split nothing ranks checkpoints, so the
         final model becomes ``best/`` (what zoo.load(RUN) and zoo eval RUN use)."""
         if self.val_ds is None:
             with self.run_dir.writing_checkpoint(self.run_dir.best) as tmp:
-                self._save_model(tmp)
+                checkpoints.save_model(self.model, tmp)
         history = self.run_dir.read_metrics()
         last_train = next((r for r in reversed(history) if "loss" in r), {})
         last_val = next((r for r in reversed(history) if "val/loss" in r), {})
@@ -261,7 +269,10 @@ class Loop:
 
 def run_training(variant: str, out: str | Path, train_config: TrainConfig | None = None,
                  model_overrides: dict[str, Any] | None = None, *, resume: bool = False,
-                 until_step: int | None = None, progress: bool = True) -> TrainResult:
+                 until_step: int | None = None, progress: bool = True, devices: int | str = 1,
+                 cluster: multihost.Cluster | None = None) -> TrainResult:
     """Train ``variant`` into the run directory ``out`` (see :func:`zoo.train.train`)."""
-    return Loop(variant, Path(out), train_config or TrainConfig(), dict(model_overrides or {}),
-                resume=resume, progress=progress).run(until_step)
+    loop = Loop(variant, Path(out), train_config or TrainConfig(), dict(model_overrides or {}),
+                resume=resume, progress=progress, devices=devices, cluster=cluster)
+    with multihost.peers_answering():
+        return loop.run(until_step)
