@@ -72,9 +72,10 @@ def to_local(tree: Any) -> Any:
                 raise ValueError(f"to_local needs replicated arrays, got {array.sharding}")
             array = array.addressable_shards[0].data
         if isinstance(array, jax.Array) and _is_key(array):
-            data = jnp.asarray(np.asarray(jax.random.key_data(array)))
+            data = jax.device_put(np.asarray(jax.random.key_data(array)))
             return jax.random.wrap_key_data(data, impl=jax.random.key_impl(array))
-        return jnp.asarray(np.asarray(array))
+        # device_put of a host copy: no conversion computation to compile per shape
+        return jax.device_put(np.asarray(array))
 
     return jax.tree.map(local, tree)
 
