@@ -63,6 +63,7 @@ class ConvEncoder(nn.Module):
         self.act = torch_activation(act)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """[B, C, H, W] -> [B, hidden[-1], H / 2^n, W / 2^n]."""
         for conv in self.convs:
             if x.shape[-1] % 2 or x.shape[-2] % 2:
                 raise ValueError("ConvEncoder twin: odd sizes pad asymmetrically under 'SAME'")
@@ -84,6 +85,7 @@ class ConvDecoder(nn.Module):
         self.act = torch_activation(act)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """[B, C, h, w] -> logits [B, out_channels, h * 2^n, w * 2^n]."""
         for up in self.ups:
             x = self.act(F.pixel_shuffle(up(x), 2))
         return self.out(x)
@@ -173,6 +175,7 @@ class GaussianTwin(nn.Module):
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor, weight: torch.Tensor,
                 eps: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """(loss, scalar metrics) of one batch (see the module docstring)."""
         return self.loss(self.outputs(x, labels, eps), x, weight)
 
 
@@ -267,6 +270,7 @@ class VQTwin(nn.Module):
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor, weight: torch.Tensor,
                 eps: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """(loss, scalar metrics) of one batch; ``labels``, ``weight`` and ``eps`` are unused."""
         return self.loss(self.outputs(x), x)
 
 
