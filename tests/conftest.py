@@ -155,12 +155,14 @@ class StripesPlugin:
 @pytest.fixture
 def world() -> Any:
     """Built-in datasets, the first-party variants and the 'stripes' dataset, registered."""
-    m = PluginManager(strict=True)
-    register_builtins(m)
-    for name, module in FIRST_PARTY_PLUGINS.items():
-        m.register(importlib.import_module(module), name=name)
-    m.register(StripesPlugin(), name="stripes")
-    with use_manager(m):
+    with use_manager(world_manager()) as m:
         yield m
+
+
+def world_manager() -> PluginManager:
+    """A fresh strict manager of the :func:`world` fixture (also for test subprocesses)."""
+    m = _first_party_manager()
+    m.register(StripesPlugin(), name="stripes")
+    return m
 
 

@@ -12,7 +12,6 @@ Prints one JSON line: ``{"devices": jax.device_count() or null, "runs": [{"rc", 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
 import json
 import os
@@ -22,24 +21,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ["ZOO_DISABLE_PLUGIN_AUTOLOAD"] = "1"
 
-from conftest import FIRST_PARTY_PLUGINS, StripesPlugin
+from conftest import world_manager
 
 from zoo.cli import main
-from zoo.plugins import PluginManager, register_builtins, use_manager
-
-
-def world() -> PluginManager:
-    m = PluginManager(strict=True)
-    register_builtins(m)
-    for name, module in FIRST_PARTY_PLUGINS.items():
-        m.register(importlib.import_module(module), name=name)
-    m.register(StripesPlugin(), name="stripes")
-    return m
+from zoo.plugins import use_manager
 
 
 def run(commands: list[list[str]]) -> dict:
     runs = []
-    with use_manager(world()):
+    with use_manager(world_manager()):
         for argv in commands:
             if "--coordinator" in argv:
                 runs.append({"rc": main(argv), "err": ""})
