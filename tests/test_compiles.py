@@ -11,10 +11,12 @@ validates on a split whose last batch is partial, stops mid-epoch and resumes. T
 
 The rules, per run (the interrupted one and its resumption):
 
-- the train step compiles exactly once. A resumed run is a new :class:`~zoo.training.loop.Loop`
-  with new jitted functions, as in the new process a real resume runs in, so it compiles its
-  step once more (the first run's in-memory cache cannot apply to it; a persistent compilation
-  cache would turn that into a cache hit);
+- each of the two train programs (the single step and the chunk of
+  :data:`STEPS_PER_DISPATCH` steps, :mod:`zoo.training.chunks`) compiles at most once, and one
+  of them at least (both do here: the run mixes chunks and single steps). A resumed run is a
+  new :class:`~zoo.training.loop.Loop` with new jitted functions, as in the new process a
+  real resume runs in, so it compiles its steps once more (the first run's in-memory cache
+  cannot apply to it; a persistent compilation cache would turn that into a cache hit);
 - the eval step compiles at most once per distinct validation batch shape (here two: the full
   batches and the last, partial one), not once per validation;
 - after the run's first complete log/eval/checkpoint cycle nothing compiles at all: no Python
@@ -55,6 +57,8 @@ TC = TrainConfig(dataset="stripes", batch_size=32, max_steps=20, validation_size
 STOP_AT = 9
 #: The distinct validation batch shapes of ``TC``: full batches and the last, partial one.
 EVAL_SHAPES = len({TC.batch_size, TC.validation_size % TC.batch_size} - {0})
+#: Two steps per dispatch fit between some of TC's log/eval/checkpoint points and not others.
+STEPS_PER_DISPATCH = 2
 
 
 @dataclasses.dataclass
@@ -65,14 +69,17 @@ class Run:
 
     label: str
     events: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
-    train_compiles: int = 0
+    #: compiled signatures of the single-step program and of the chunk program
+    train_compiles: tuple[int, int] = (0, 0)
     eval_compiles: int = 0
 
     def problems(self) -> list[str]:
         """What breaks the rules of the module docstring; ``[]`` when nothing does."""
         found = []
-        if self.train_compiles != 1:
-            found.append(f"{self.label}: the train step compiled {self.train_compiles} times")
+        one, chunk = self.train_compiles
+        if one > 1 or chunk > 1 or one + chunk == 0:
+            found.append(f"{self.label}: the train step compiled {one} times, the chunk of "
+                         f"steps {chunk} times")
         if self.eval_compiles > EVAL_SHAPES:
             found.append(f"{self.label}: the eval step compiled {self.eval_compiles} times for "
                          f"{EVAL_SHAPES} validation batch shapes")
@@ -129,10 +136,12 @@ def _train(monkeypatch: pytest.MonkeyPatch, variant: str, out: Path,
     with recording(monkeypatch, runs):
         for label, resume, until in (("first run", False, STOP_AT), ("resumed run", True, None)):
             runs.append(Run(label))
-            loop = Loop(variant, out, tc, model, resume=resume, progress=False)
+            loop = Loop(variant, out, tc, model, resume=resume, progress=False,
+                        steps_per_dispatch=STEPS_PER_DISPATCH)
             result = loop.run(until)
             assert result.step == (until or tc.max_steps)
-            runs[-1].train_compiles = loop._train_step._cache_size()
+            runs[-1].train_compiles = (loop._one_step._cache_size(),
+                                       loop._chunk_step._cache_size())
             runs[-1].eval_compiles = loop._eval_step._cache_size()
     return runs
 
@@ -150,21 +159,27 @@ def test_nothing_recompiles_during_a_run(world, tmp_path, monkeypatch, variant) 
     assert resumed == [(log, 1), (val, 10), (log, 1), (log, 2), (val, 15), (log, 2), (log, 2),
                        (log, 3), (val, 20)]  # steps 10, 10, 12, 14, 15, 16, 18, 20, 20
     assert all(run.eval_compiles >= 1 for run in runs)
+    assert all(run.train_compiles == (1, 1) for run in runs)  # chunks and single steps ran
 
 
 def test_the_check_catches_an_injected_recompilation(world, tmp_path, monkeypatch) -> None:
-    """The loop's jitted functions with their last argument static: the train step's is the
-    step number, so it re-compiles every step (the eval step's, the run's length, does not)."""
+    """The loop's jitted functions with the step number static (the eval step's last argument,
+    the run's length, which does not change): the train step re-compiles every step. With a
+    log row per step, every dispatch is a single step."""
     jit = jax.jit
 
     def last_argument_static(fun: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if getattr(fun, "__module__", "").startswith("zoo.training"):
+        module = getattr(fun, "__module__", "")
+        if module == "zoo.training.chunks":
+            kwargs["static_argnums"] = 4  # (state, x, labels, base, step, flag)
+        elif module.startswith("zoo.training"):
             kwargs["static_argnums"] = -1
         return jit(fun, *args, **kwargs)
 
     monkeypatch.setattr(jax, "jit", last_argument_static)
     tc = TC.replace(max_steps=11, eval_every=3, checkpoint_every=2, log_every=1)
     first, resumed = _train(monkeypatch, "beta-vae", tmp_path / "run", tc)
-    assert first.train_compiles == STOP_AT and resumed.train_compiles == 2
-    assert "first run: the train step compiled 9 times" in first.problems()
+    assert first.train_compiles == (STOP_AT, 0) and resumed.train_compiles == (2, 0)
+    assert "first run: the train step compiled 9 times, the chunk of steps 0 times" \
+        in first.problems()
     assert any("after its first log/eval/checkpoint cycle" in p for p in first.problems())

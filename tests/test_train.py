@@ -118,7 +118,7 @@ def test_nan_stops_run_and_keeps_last_good_checkpoint(world, tmp_path) -> None:
                                    "factory": _flat_toy_factory}))
 
     world.register(Exploding(), name="exploding")
-    diverged = r"loss became non-finite by step 8.*intact.*plugin 'exploding'"
+    diverged = r"loss became non-finite at step 7.*intact.*plugin 'exploding'"
     with pytest.raises(TrainingDiverged, match=diverged):
         train("exploding", out=tmp_path / "r", train_config=_tc(checkpoint_every=4,
                                                                   validation_size=0),
@@ -166,24 +166,28 @@ def _flat_toy_factory(config, *, rngs):
 
 
 def test_interrupt_checkpoints_between_steps_and_resumes(world, tmp_path, monkeypatch) -> None:
+    """A real SIGINT arrives while step 4's batch is being read: the loop finishes that step,
+    checkpoints and stops; resuming gives the uninterrupted run's weights."""
+    import os
+    import signal
+
     from zoo.training import loop as training_loop
 
-    original = training_loop.Loop._catch_sigint
+    real_batches = training_loop.Loop.__init__
 
-    def fake_catch(self):
-        restore = original(self)
-        real_batches = self._batches
+    def init(self, *args, **kwargs):
+        real_batches(self, *args, **kwargs)
+        batches = self._batches
 
-        def batches(*args, **kwargs):
-            for b in real_batches(*args, **kwargs):
+        def interrupted_at_step_3(*a, **kw):
+            for b in batches(*a, **kw):
                 if self.step == 3:
-                    self._interrupted = True  # what the SIGINT handler does
+                    os.kill(os.getpid(), signal.SIGINT)
                 yield b
 
-        self._batches = batches
-        return restore
+        self._batches = interrupted_at_step_3
 
-    monkeypatch.setattr(training_loop.Loop, "_catch_sigint", fake_catch)
+    monkeypatch.setattr(training_loop.Loop, "__init__", init)
     with pytest.raises(KeyboardInterrupt, match="interrupted at step 4"):
         train("beta-vae", out=tmp_path / "r", train_config=_tc(), model_overrides=TINY_MODEL,
               progress=False)

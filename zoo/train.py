@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.training import (
+    DEFAULT_STEPS_PER_DISPATCH,
     Cluster,
     TrainConfig,
     TrainingDiverged,
@@ -38,6 +39,7 @@ def train(
     pictures: bool = True,
     devices: int | str = 1,
     cluster: Cluster | None = None,
+    steps_per_dispatch: int = DEFAULT_STEPS_PER_DISPATCH,
 ) -> TrainResult:
     """Train ``variant`` into the run directory ``out``; see :mod:`zoo.runs` for its layout.
 
@@ -56,10 +58,14 @@ def train(
         cluster: this process's place in a run over several processes, one per host
             (:class:`zoo.training.multihost.Cluster`); process 0 writes the run directory and
             draws the pictures, the others only compute. Call in a fresh process.
+        steps_per_dispatch: training steps per jitted call (one ``lax.scan``; the steps next to
+            a log, validation or checkpoint point run one by one). Not part of the run's
+            identity: any value computes the same steps, up to float rounding.
     """
     result = run_training(variant, out, train_config, dict(model_overrides or {}),
                           resume=resume, until_step=until_step, progress=progress,
-                          devices=devices, cluster=cluster)
+                          devices=devices, cluster=cluster,
+                          steps_per_dispatch=steps_per_dispatch)
     if result.finished and pictures and result.process_index == 0:
         run_pictures(result.run_dir)
     return result

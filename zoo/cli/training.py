@@ -11,7 +11,7 @@ from zoo import api
 from zoo.config import parse_overrides
 from zoo.errors import ConfigError
 from zoo.presets import get_preset
-from zoo.training import Cluster, TrainConfig, parse_devices
+from zoo.training import DEFAULT_STEPS_PER_DISPATCH, Cluster, TrainConfig, parse_devices
 
 
 def split_overrides(variant: str, items: list[str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -36,6 +36,25 @@ def split_overrides(variant: str, items: list[str]) -> tuple[dict[str, str], dic
     return train, model
 
 
+def run_settings(variant: str, train_over: dict[str, str], model_over: dict[str, str],
+                 preset_name: str | None, dataset: str | None) -> tuple[TrainConfig, dict]:
+    """The train config and the explicit model overrides of a run: the preset's (if any),
+    then ``--dataset``, then the ``key=value`` strings (as :func:`split_overrides` routed
+    them)."""
+    preset = get_preset(preset_name, variant) if preset_name else None
+    preset_train = dict(preset.train) if preset else {}
+    preset_model = dict(preset.model) if preset else {}
+    tc = TrainConfig().replace(**preset_train)
+    if dataset:
+        tc = tc.replace(dataset=dataset)
+    tc = tc.replace_from_strings(train_over)
+    spec = api.get_variant(variant)
+    model_config = spec.default_config.replace(**preset_model)
+    model_config = model_config.replace_from_strings(model_over)
+    explicit = {**preset_model, **{k: getattr(model_config, k) for k in model_over}}
+    return tc, explicit
+
+
 def cluster_from_args(args: argparse.Namespace) -> Cluster | None:
     """``--coordinator``, ``--num-processes``, ``--process-id``: all three, or none."""
     given = [args.coordinator, args.num_processes, args.process_id]
@@ -53,21 +72,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     devices, cluster = parse_devices(args.devices), cluster_from_args(args)
     train_over, model_over = split_overrides(args.variant, args.overrides)
-    preset = get_preset(args.preset, args.variant) if args.preset else None
-    preset_train = dict(preset.train) if preset else {}
-    preset_model = dict(preset.model) if preset else {}
-    tc = TrainConfig().replace(**preset_train)
-    if args.dataset:
-        tc = tc.replace(dataset=args.dataset)
-    tc = tc.replace_from_strings(train_over)
-    spec = api.get_variant(args.variant)
-    model_config = spec.default_config.replace(**preset_model)
-    model_config = model_config.replace_from_strings(model_over)
-    explicit = {**preset_model, **{k: getattr(model_config, k) for k in model_over}}
+    tc, explicit = run_settings(args.variant, train_over, model_over, args.preset, args.dataset)
     try:
         result = train(args.variant, out=args.out, train_config=tc, model_overrides=explicit,
                        resume=args.resume, until_step=args.until_step,
-                       progress=not args.no_progress, devices=devices, cluster=cluster)
+                       progress=not args.no_progress, devices=devices, cluster=cluster,
+                       steps_per_dispatch=args.steps_per_dispatch)
     except KeyboardInterrupt as exc:
         print(f"zoo: {exc or 'interrupted'}", file=sys.stderr)
         return 130
@@ -131,6 +141,9 @@ def add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--devices", default="1", metavar="N|all",
                    help="devices sharing each step, data-parallel (default 1; all: every one)")
+    p.add_argument("--steps-per-dispatch", type=int, default=DEFAULT_STEPS_PER_DISPATCH,
+                   metavar="K", help="training steps per jitted call (default "
+                   f"{DEFAULT_STEPS_PER_DISPATCH}; 1: one call per step)")
     g = p.add_argument_group("one process per host (see below)")
     g.add_argument("--coordinator", metavar="HOST:PORT", help="process 0's address")
     g.add_argument("--num-processes", type=int, metavar="N", help="processes in the run")

@@ -15,6 +15,7 @@ from typing import Any
 
 from zoo.training.command import train_command_from_identity
 from zoo.training.config import (
+    DEFAULT_STEPS_PER_DISPATCH,
     TrainConfig,
     TrainingDiverged,
     TrainResult,
@@ -24,19 +25,20 @@ from zoo.training.config import (
 )
 from zoo.training.multihost import Cluster, ClusterError
 
-__all__ = ["Cluster", "ClusterError", "TrainConfig", "TrainResult", "TrainingDiverged",
-           "fit_model_config", "make_optimizer", "parse_devices", "run_training",
-           "train_command_from_identity"]
+__all__ = ["DEFAULT_STEPS_PER_DISPATCH", "Cluster", "ClusterError", "TrainConfig", "TrainResult",
+           "TrainingDiverged", "fit_model_config", "make_optimizer", "parse_devices",
+           "run_training", "train_command_from_identity"]
 
 
 def run_training(variant: str, out: str | Path, train_config: TrainConfig | None = None,
                  model_overrides: dict[str, Any] | None = None, *, resume: bool = False,
                  until_step: int | None = None, progress: bool = True, devices: int | str = 1,
-                 cluster: Cluster | None = None) -> TrainResult:
+                 cluster: Cluster | None = None,
+                 steps_per_dispatch: int = DEFAULT_STEPS_PER_DISPATCH) -> TrainResult:
     """Train ``variant`` into the run directory ``out``; no pictures (see
     :func:`zoo.train.train`)."""
     from zoo.training import loop  # imports JAX
 
     return loop.run_training(variant, out, train_config, model_overrides, resume=resume,
                              until_step=until_step, progress=progress, devices=devices,
-                             cluster=cluster)
+                             cluster=cluster, steps_per_dispatch=steps_per_dispatch)

@@ -21,7 +21,8 @@ from zoo.runs import RunDir
 from zoo.serialization import WEIGHTS_FILE
 from zoo.training.config import read_trainer_state
 
-__all__ = ["OPTIMIZER_FILE", "position", "restore", "save", "save_model", "trainer_json"]
+__all__ = ["OPTIMIZER_FILE", "position", "promote", "restore", "save", "save_model",
+           "trainer_json", "write_summary"]
 
 OPTIMIZER_FILE = "optimizer.safetensors"
 TRAINER_FILE = "trainer.json"
@@ -46,6 +47,27 @@ def position(trainer: dict[str, Any]) -> tuple[int, int, int, float, list[dict[s
 
 def save_model(model: Any, directory: Path) -> None:
     serialization.write_dir(model, directory, building.model_meta(model))
+
+
+def promote(run_dir: RunDir, model: Any) -> None:
+    """Make ``model`` the run's ``best/`` (what ``zoo.load(RUN)`` and ``zoo eval RUN`` use),
+    atomically."""
+    with run_dir.writing_checkpoint(run_dir.best) as tmp:
+        save_model(model, tmp)
+
+
+def write_summary(run_dir: RunDir, variant: str, step: int, epoch: int, best: float,
+                  images_per_second: float) -> None:
+    """``summary.json`` of a finished run: its length, last train and validation rows, best
+    validation loss and training throughput."""
+    history = run_dir.read_metrics()
+    last_train = next((r for r in reversed(history) if "loss" in r), {})
+    last_val = next((r for r in reversed(history) if "val/loss" in r), {})
+    summary = {"variant": variant, "steps": step, "epochs": epoch,
+               "final_train": last_train, "final_validation": last_val,
+               "best_validation": None if math.isinf(best) else best,
+               "images_per_second": images_per_second}
+    atomic_write_text(run_dir.path / "summary.json", json.dumps(summary, indent=2))
 
 
 def save(run_dir: RunDir, model: Any, optimizer: Any, trainer: dict[str, Any]) -> None:

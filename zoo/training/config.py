@@ -14,8 +14,12 @@ from typing import Any, Literal
 from zoo.config import Config, ImageModelConfig
 from zoo.errors import ConfigError, ZooError
 
-__all__ = ["TrainConfig", "TrainResult", "TrainingDiverged", "fit_model_config", "identity",
-           "make_optimizer", "parse_devices", "read_trainer_state"]
+__all__ = ["DEFAULT_STEPS_PER_DISPATCH", "TrainConfig", "TrainResult", "TrainingDiverged",
+           "fit_model_config", "identity", "make_optimizer", "parse_devices", "read_trainer_state"]
+
+#: Training steps per jitted call unless asked otherwise (``--steps-per-dispatch``): not part
+#: of a run's identity (the steps compute the same function; see :mod:`zoo.training.chunks`)
+DEFAULT_STEPS_PER_DISPATCH = 16
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,18 +7,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import jax
 import jax.numpy as jnp
+import numpy as np
+from flax import nnx
 
 from zoo.errors import PluginError
 from zoo.specs import VariantSpec
 from zoo.training.config import TrainingDiverged
 
-__all__ = ["check_loss_result", "diverged"]
+__all__ = ["check_loss_result", "check_parameters", "diverged"]
 
 
 def diverged(spec: VariantSpec, bad: list[str], step: int, last: Path) -> TrainingDiverged:
-    """The error for metrics ``bad`` turning NaN/inf by ``step``; ``last`` is the run's last
-    checkpoint directory (intact when it exists)."""
+    """The error for ``bad`` (metric names, or "the parameters") turning NaN/inf at ``step``
+    (1-based); ``last`` is the run's last checkpoint directory (intact when it exists)."""
     culprit = (
         f"the loss of variant {spec.name!r} (plugin {spec.plugin!r}) may be at fault: its tests "
         "can run zoo's conformance kit (zoo_check_plugin), which checks the loss is finite"
@@ -35,7 +38,7 @@ def diverged(spec: VariantSpec, bad: list[str], step: int, last: Path) -> Traini
             f"anew with a new --out). So early, {culprit}; otherwise lower learning_rate or set "
             "grad_clip_norm (e.g. 1.0)"
         )
-    return TrainingDiverged(f"{', '.join(bad)} became non-finite by step {step}; {advice}")
+    return TrainingDiverged(f"{', '.join(bad)} became non-finite at step {step}; {advice}")
 
 
 def check_loss_result(spec: VariantSpec, result: Any) -> None:
@@ -52,3 +55,12 @@ def check_loss_result(spec: VariantSpec, result: Any) -> None:
         f"the loss of variant {spec.name!r} (plugin {spec.plugin!r}) returned {got}; a loss "
         "must return (scalar loss, dict of metrics): reduce over the batch (e.g. .mean()) and "
         "fix the plugin, whose tests can run zoo's conformance kit (zoo_check_plugin)")
+
+
+def check_parameters(spec: VariantSpec, model: Any, step: int, last: Path) -> None:
+    """Raise :func:`diverged` unless every parameter of ``model`` (host-local) is finite: an
+    update can overflow although its step's metrics were finite, and such a state must never
+    be saved."""
+    params = jax.tree.leaves(nnx.state(model, nnx.Param))
+    if not all(np.isfinite(np.asarray(p)).all() for p in params):
+        raise diverged(spec, ["the parameters"], step, last)

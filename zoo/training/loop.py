@@ -3,6 +3,11 @@ stops, validation, checkpoints and the metrics log of a run directory (:mod:`zoo
 
 The data order is a function of (seed, epoch) and the noise of step ``s`` is
 ``fold_in(key(seed), s)``, so a resumed run continues exactly where the interrupted one stopped.
+Steps run ``steps_per_dispatch`` at a time (:mod:`~zoo.training.chunks`: one ``lax.scan`` per
+dispatch, no host sync between log points; the steps just before a log, validation or
+checkpoint point, or the end of an epoch, run one by one), and an on-device flag records the
+first step whose metrics were not finite: the loop stops at the next log point naming it, and
+never checkpoints or promotes a state that came after it.
 Every step is data-parallel over a mesh of ``devices`` devices (:mod:`~zoo.training.sharding`;
 one device is the mesh of one), in one process or several (:mod:`~zoo.training.multihost`:
 process 0 alone touches the run directory). The loop draws no pictures: whoever calls it does
@@ -11,10 +16,7 @@ process 0 alone touches the run directory). The loop draws no pictures: whoever 
 
 from __future__ import annotations
 
-import json
 import math
-import signal
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +25,23 @@ import numpy as np
 from flax import nnx
 
 from zoo import building
-from zoo._io import atomic_write_text
 from zoo.data import batches, load_dataset, num_batches
 from zoo.errors import InputError
 from zoo.plugins import get_manager
 from zoo.runs import RunDir, RunError
-from zoo.training import checkpoints, multihost
+from zoo.training import checkpoints, chunks, multihost
 from zoo.training.clock import TrainClock
-from zoo.training.config import TrainConfig, TrainResult, fit_model_config, identity, make_optimizer
-from zoo.training.faults import diverged
+from zoo.training.config import (
+    DEFAULT_STEPS_PER_DISPATCH,
+    TrainConfig,
+    TrainResult,
+    fit_model_config,
+    identity,
+    make_optimizer,
+)
+from zoo.training.faults import check_parameters, diverged
+from zoo.training.interrupts import StopFlag
+from zoo.training.pending import Pending
 from zoo.training.sharding import DataParallel, key_data, resolve_device_count, to_local
 from zoo.training.steps import make_eval_step, make_train_step
 
@@ -47,7 +57,13 @@ class Loop:
 
     def __init__(self, variant: str, out: Path, tc: TrainConfig, overrides: dict[str, Any], *,
                  resume: bool, progress: bool, devices: int | str = 1,
-                 cluster: multihost.Cluster | None = None) -> None:
+                 cluster: multihost.Cluster | None = None,
+                 steps_per_dispatch: int = DEFAULT_STEPS_PER_DISPATCH) -> None:
+        if isinstance(steps_per_dispatch, bool) or not isinstance(steps_per_dispatch, int) \
+                or steps_per_dispatch < 1:
+            raise InputError(f"steps_per_dispatch must be an int >= 1, got "
+                             f"{steps_per_dispatch!r}")
+        self.steps_per_dispatch = steps_per_dispatch
         if cluster is not None:
             multihost.start(cluster)  # before any JAX computation
         self.parallel = DataParallel(resolve_device_count(devices, tc.batch_size))
@@ -81,20 +97,24 @@ class Loop:
         self.opt = nnx.Optimizer(self.model, make_optimizer(tc, self.total), wrt=nnx.Param)
         #: position; ``pending``: per-step metrics since the last log row (kept in checkpoints)
         self.step, self.epoch, self.batch_index, self.best = 0, 0, 0, math.inf
-        self.pending: list[dict[str, Any]] = []
+        self.pending = Pending()
         self.graphdef = nnx.graphdef((self.model, self.opt))
         if resuming:
             trainer = multihost.from_writer(
                 lambda: checkpoints.restore(self.run_dir, self.model, self.opt))
-            self.step, self.epoch, self.batch_index, self.best, self.pending = \
+            self.step, self.epoch, self.batch_index, self.best, pending = \
                 checkpoints.position(trainer)
+            self.pending = Pending(pending)
         # every process starts from process 0's state (built from the seed, or restored)
         self.state = self.parallel.replicate(
             multihost.share_arrays(nnx.state((self.model, self.opt))))
         self._keys = self.parallel.replicate({"train": key_data(tc.seed),
                                               "validation": key_data(tc.seed + 1)})
-        self._train_step = self.parallel.jit(
-            make_train_step(self.spec, self.config, self.graphdef), donate_state=True)
+        train_step = make_train_step(self.spec, self.config, self.graphdef)
+        self._one_step = self.parallel.jit_steps(chunks.keyed(train_step))
+        self._chunk_step = self.parallel.jit_steps(chunks.scan_steps(train_step))
+        #: the first non-finite step (1-based) or chunks.ALL_FINITE, on the device
+        self._flag = self.parallel.replicate(np.int32(chunks.ALL_FINITE))
         self._eval_step = self.parallel.jit(make_eval_step(self.spec, self.config, self.graphdef))
 
     # -- the run directory (process 0's) -----------------------------------------------------------
@@ -114,11 +134,13 @@ class Loop:
         nnx.update((self.model, self.opt), to_local(self.state))
 
     def _checkpoint(self) -> None:
+        self._check_finite()
         if not self.writer:
             return
         self._sync()
+        check_parameters(self.spec, self.model, self.step, self.run_dir.last)
         trainer = checkpoints.trainer_json(self.step, self.epoch, self.batch_index, self.best,
-                                           jax.device_get(self.pending))
+                                           self.pending.rows())
         checkpoints.save(self.run_dir, self.model, self.opt, trainer)
 
     def _log(self, row: dict[str, Any]) -> None:
@@ -157,84 +179,94 @@ class Loop:
         stop = min(self.total, until_step) if until_step else self.total
         bar = tqdm(total=self.total, initial=self.step, disable=not self.progress,
                    unit="step", dynamic_ncols=True, desc=self.spec.name)
-        restore_sigint = self._catch_sigint()
         clock = TrainClock()
-        try:
-            while self.step < stop:
-                it = self._batches(self.train_ds, self.tc.batch_size, seed=self.tc.seed,
-                                   epoch=self.epoch, start_batch=self.batch_index,
-                                   binarize=self.tc.binarize)
-                for batch in it:
-                    self.state, metrics = self._train_step(
-                        self.state, *self._inputs(batch), self._keys["train"], self.step, self.step)
-                    self.step += 1
-                    self.batch_index += 1
-                    self.pending.append(metrics)
-                    bar.update(1)
-                    clock.stepped(len(batch["x"]), metrics)
-                    if self.step % self.tc.log_every == 0 or self.step == self.total:
-                        self._log(self._flush(self.pending, bar))
-                        self.pending = []
-                    evaluate = self.step % self.tc.eval_every == 0 or self.step == self.total
-                    save = self.step % self.tc.checkpoint_every == 0 or self.step == stop
-                    if evaluate or save:
-                        clock.pause(self.state)
-                        if evaluate:
-                            self._after_validation(self.validate())
-                        if save:
-                            self._checkpoint()
-                        clock.resume()
-                    if self.step >= stop:
-                        break
-                    if self._interrupted:
-                        raise _StopRequested
-                it.close()
-                if self.batch_index >= self.steps_per_epoch:
-                    self.epoch, self.batch_index = self.epoch + 1, 0
-            clock.pause(self.state)
-        except _StopRequested:
-            bar.close()
-            self._checkpoint()  # the state is whole: the flag is only read between steps
-            raise KeyboardInterrupt(
-                f"interrupted at step {self.step}; checkpoint saved in "
-                f"{str(self.run_dir.last)!r}; continue with resume=True (--resume)"
-            ) from None
-        finally:
-            bar.close()
-            restore_sigint()
+        with StopFlag() as ctrl_c:
+            try:
+                while self.step < stop:
+                    it = self._batches(self.train_ds, self.tc.batch_size, seed=self.tc.seed,
+                                       epoch=self.epoch, start_batch=self.batch_index,
+                                       binarize=self.tc.binarize)
+                    while self.step < stop and self.batch_index < self.steps_per_epoch:
+                        group = [next(it) for _ in range(self._dispatch_length(stop))]
+                        metrics = self._dispatch(group)
+                        self.step += len(group)
+                        self.batch_index += len(group)
+                        self.pending.add(metrics)
+                        bar.update(len(group))
+                        clock.stepped(sum(len(b["x"]) for b in group), metrics)
+                        if self.step % self.tc.log_every == 0 or self.step == self.total:
+                            self._log(self._flush(bar))
+                        evaluate = self.step % self.tc.eval_every == 0 or self.step == self.total
+                        save = self.step % self.tc.checkpoint_every == 0 or self.step == stop
+                        if evaluate or save:
+                            clock.pause(self.state)
+                            if evaluate:
+                                self._after_validation(self.validate())
+                            if save:
+                                self._checkpoint()
+                            clock.resume()
+                        if ctrl_c.requested and self.step < stop:
+                            raise _StopRequested
+                    it.close()
+                    if self.batch_index >= self.steps_per_epoch:
+                        self.epoch, self.batch_index = self.epoch + 1, 0
+                clock.pause(self.state)
+            except _StopRequested:
+                bar.close()
+                self._checkpoint()  # the state is whole: the flag is only read between steps
+                raise KeyboardInterrupt(
+                    f"interrupted at step {self.step}; checkpoint saved in "
+                    f"{str(self.run_dir.last)!r}; continue with resume=True (--resume)"
+                ) from None
+            finally:
+                bar.close()
         self._sync()
         ips = clock.images_per_second()
         finished = self.step >= self.total
         if finished and self.writer:
-            self._summarise(ips)
+            if self.val_ds is None:  # nothing ranks checkpoints: the final model is best/
+                checkpoints.promote(self.run_dir, self.model)
+            checkpoints.write_summary(self.run_dir, self.spec.name, self.step, self.epoch,
+                                      self.best, ips)
         return TrainResult(self.run_dir.path, self.model, self.step,
                            None if math.isinf(self.best) else self.best, ips, finished,
                            self.parallel.count, jax.process_index())
 
-    def _catch_sigint(self) -> Any:
-        """Turn Ctrl-C into a flag checked between steps (a step is never cut in half: its
-        input buffers are donated). Returns the function that restores the old handler."""
-        self._interrupted = False
-        if threading.current_thread() is not threading.main_thread():
-            return lambda: None
+    def _dispatch_length(self, stop: int) -> int:
+        tc = self.tc
+        return chunks.dispatch_length(
+            self.steps_per_dispatch, self.step,
+            min(stop, self.total, self.step + self.steps_per_epoch - self.batch_index),
+            (tc.log_every, tc.eval_every, tc.checkpoint_every))
 
-        def handler(signum: int, frame: Any) -> None:
-            if self._interrupted:  # a second Ctrl-C: stop now
-                raise KeyboardInterrupt
-            self._interrupted = True
+    def _dispatch(self, group: list[dict[str, Any]]) -> dict[str, Any]:
+        """Train on the batches of ``group`` (one step each) in one jitted call; the steps'
+        scalar metrics (arrays [K] for a chunk), left on the device."""
+        x = [b["x"] for b in group]
+        labels = [b.get("labels", np.zeros(len(b["x"]), np.int32)) for b in group]
+        key = self._keys["train"]
+        if len(group) == 1:
+            self.state, metrics, self._flag = self._one_step(
+                self.state, self.parallel.batch(x[0]), self.parallel.batch(labels[0]), key,
+                self.step, self._flag)
+        else:
+            self.state, metrics, self._flag = self._chunk_step(
+                self.state, self.parallel.chunk(np.stack(x)),
+                self.parallel.chunk(np.stack(labels)), key, self.step, self._flag)
+        return metrics
 
-        previous = signal.signal(signal.SIGINT, handler)
-        return lambda: signal.signal(signal.SIGINT, previous)
+    def _check_finite(self) -> None:
+        """Raise :class:`TrainingDiverged` if some step so far had non-finite metrics (it names
+        the first), before anything is logged, saved or promoted."""
+        first = int(jax.device_get(self._flag))
+        if first != chunks.ALL_FINITE:
+            bad = self.pending.non_finite() or ["a metric"]
+            raise diverged(self.spec, bad, first, self.run_dir.last)
 
-    def _flush(self, pending: list[dict[str, Any]], bar: Any) -> dict[str, Any]:
-        host = jax.device_get(pending)
-        row: dict[str, Any] = {"step": self.step, "epoch": self.epoch}
-        for k in host[0]:
-            row[k] = float(np.mean([h[k] for h in host]))
-        bad = [k for k, v in row.items()
-               if k not in ("step", "epoch") and isinstance(v, float) and not math.isfinite(v)]
-        if bad:
-            raise diverged(self.spec, bad, self.step, self.run_dir.last)
+    def _flush(self, bar: Any) -> dict[str, Any]:
+        self._check_finite()
+        row: dict[str, Any] = {"step": self.step, "epoch": self.epoch, **self.pending.mean()}
+        self.pending.clear()
         bar.set_postfix({k: f"{row[k]:.4g}" for k in ("loss", "reconstruction_loss", "kl_loss",
                                                        "perplexity") if k in row})
         return row
@@ -245,34 +277,22 @@ class Loop:
         self._log({"step": self.step, **{f"val/{k}": v for k, v in metrics.items()}})
         score = metrics["loss"]  # the objective at the end of its schedules (see validate)
         if math.isfinite(score) and score < self.best:
+            self._check_finite()
             self.best = score
             if self.writer:
                 self._sync()
-                with self.run_dir.writing_checkpoint(self.run_dir.best) as tmp:
-                    checkpoints.save_model(self.model, tmp)
-
-    def _summarise(self, images_per_second: float) -> None:
-        """Write summary.json. Without a validation split nothing ranks checkpoints, so the
-        final model becomes ``best/`` (what zoo.load(RUN) and zoo eval RUN use)."""
-        if self.val_ds is None:
-            with self.run_dir.writing_checkpoint(self.run_dir.best) as tmp:
-                checkpoints.save_model(self.model, tmp)
-        history = self.run_dir.read_metrics()
-        last_train = next((r for r in reversed(history) if "loss" in r), {})
-        last_val = next((r for r in reversed(history) if "val/loss" in r), {})
-        summary = {"variant": self.spec.name, "steps": self.step, "epochs": self.epoch,
-                   "final_train": last_train, "final_validation": last_val,
-                   "best_validation": None if math.isinf(self.best) else self.best,
-                   "images_per_second": images_per_second}
-        atomic_write_text(self.run_dir.path / "summary.json", json.dumps(summary, indent=2))
+                check_parameters(self.spec, self.model, self.step, self.run_dir.last)
+                checkpoints.promote(self.run_dir, self.model)
 
 
 def run_training(variant: str, out: str | Path, train_config: TrainConfig | None = None,
                  model_overrides: dict[str, Any] | None = None, *, resume: bool = False,
                  until_step: int | None = None, progress: bool = True, devices: int | str = 1,
-                 cluster: multihost.Cluster | None = None) -> TrainResult:
+                 cluster: multihost.Cluster | None = None,
+                 steps_per_dispatch: int = DEFAULT_STEPS_PER_DISPATCH) -> TrainResult:
     """Train ``variant`` into the run directory ``out`` (see :func:`zoo.train.train`)."""
     loop = Loop(variant, Path(out), train_config or TrainConfig(), dict(model_overrides or {}),
-                resume=resume, progress=progress, devices=devices, cluster=cluster)
+                resume=resume, progress=progress, devices=devices, cluster=cluster,
+                steps_per_dispatch=steps_per_dispatch)
     with multihost.peers_answering():
         return loop.run(until_step)

@@ -88,6 +88,8 @@ class DataParallel:
         self.mesh = Mesh(np.array(jax.devices()[:count]), (DATA_AXIS,))
         #: batch-major arrays: split along axis 0
         self.split = NamedSharding(self.mesh, PartitionSpec(DATA_AXIS))
+        #: a chunk of batches [K, B, ...]: split along axis 1
+        self.chunk_split = NamedSharding(self.mesh, PartitionSpec(None, DATA_AXIS))
         #: the state, keys, metrics: one whole copy per device
         self.replicated = NamedSharding(self.mesh, PartitionSpec())
 
@@ -102,6 +104,11 @@ class DataParallel:
         divide (the short last batch of a validation pass)."""
         array = np.asarray(array)
         return self._put(array, self.split if len(array) % self.count == 0 else self.replicated)
+
+    def chunk(self, array: Any) -> jax.Array:
+        """A host array [K, B, ...] (K batches of one dispatch) as a global array split along
+        B."""
+        return self._put(np.asarray(array), self.chunk_split)
 
     def replicate(self, tree: Any) -> Any:
         """A tree of host or single-device values as replicated global arrays (typed PRNG keys
@@ -128,3 +135,9 @@ class DataParallel:
 
         return jax.jit(keyed, out_shardings=self.replicated,
                        donate_argnums=(0,) if donate_state else ())
+
+    def jit_steps(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """A training function ``fn(state, ...) -> (state, ...)`` of :mod:`zoo.training.chunks`
+        (it derives its keys itself) jitted for the mesh: the state is donated, every output
+        replicated."""
+        return jax.jit(fn, out_shardings=self.replicated, donate_argnums=(0,))
