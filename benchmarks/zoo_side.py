@@ -1,10 +1,12 @@
 """zoo's side of the benchmarks: the training loop's real step, fed the way the loop feeds it.
 
 :class:`ZooTrainer` builds what :class:`zoo.training.loop.Loop` builds (the model in training
-mode, ``nnx.Optimizer`` with Adam 1e-3 over ``nnx.Param``, ``nnx.split`` of both, and
-``jax.jit(make_train_step(...), donate_argnums=0)``) and calls it as the loop does: host numpy
-batches, the step's key ``fold_in(key(seed), step)`` and the Python int step, with no sync
-between steps (metrics stay on the device). Imports no torch.
+mode, ``nnx.Optimizer`` with Adam 1e-3 over ``nnx.Param``, ``nnx.split`` of both, and the two
+jitted programs of :mod:`zoo.training.chunks` over ``make_train_step(...)``, state donated) and
+calls them as the loop does: ``steps_per_dispatch`` host numpy batches stacked per call (single
+steps for the rest), the step's key ``fold_in(key(seed), step)`` derived inside, the
+non-finite flag carried along, no sync between calls (metrics stay on the device). Imports no
+torch.
 """
 
 from __future__ import annotations
@@ -31,13 +33,15 @@ def synthetic_batches(config: Any, batch: int, count: int = 4, *, seed: int = 0,
 class ZooTrainer:
     """The loop's jitted training step for one network, with its own model and optimizer."""
 
-    def __init__(self, net: Network, *, seed: int = 0, learning_rate: float = 1e-3) -> None:
+    def __init__(self, net: Network, *, seed: int = 0, learning_rate: float = 1e-3,
+                 steps_per_dispatch: int | None = None) -> None:
         import jax
         import optax
         from flax import nnx
 
         import zoo
         from zoo import building
+        from zoo.training import DEFAULT_STEPS_PER_DISPATCH, chunks
         from zoo.training.steps import make_train_step
 
         self.spec = zoo.get_variant(net.variant)
@@ -46,9 +50,12 @@ class ZooTrainer:
         self.model.train()
         opt = nnx.Optimizer(self.model, optax.adam(learning_rate), wrt=nnx.Param)
         graphdef, self.state = nnx.split((self.model, opt))
-        self._step_fn = jax.jit(make_train_step(self.spec, self.config, graphdef),
-                                donate_argnums=0)
-        self._base_key = jax.random.key(seed)
+        step_fn = make_train_step(self.spec, self.config, graphdef)
+        self._one = jax.jit(chunks.keyed(step_fn), donate_argnums=0)
+        self._chunk = jax.jit(chunks.scan_steps(step_fn), donate_argnums=0)
+        self._base = np.asarray(jax.random.key_data(jax.random.key(seed)))
+        self._flag = np.int32(chunks.ALL_FINITE)
+        self.steps_per_dispatch = steps_per_dispatch or DEFAULT_STEPS_PER_DISPATCH
         self.step = 0
 
     def run(self, batches: list[tuple[np.ndarray, np.ndarray]], steps: int) -> float:
@@ -56,13 +63,21 @@ class ZooTrainer:
         (until the last step's state is ready)."""
         import jax
 
+        k = self.steps_per_dispatch
         start = time.perf_counter()
         metrics: Any = None
-        for i in range(steps):
-            x, labels = batches[i % len(batches)]
-            key = jax.random.fold_in(self._base_key, self.step)
-            self.state, metrics = self._step_fn(self.state, x, labels, key, self.step)
-            self.step += 1
+        done = 0
+        while done < steps:
+            if k > 1 and steps - done >= k:
+                group = [batches[(done + j) % len(batches)] for j in range(k)]
+                x, labels = np.stack([g[0] for g in group]), np.stack([g[1] for g in group])
+                fn, n = self._chunk, k
+            else:
+                (x, labels), fn, n = batches[done % len(batches)], self._one, 1
+            self.state, metrics, self._flag = fn(self.state, x, labels, self._base, self.step,
+                                                 self._flag)
+            self.step += n
+            done += n
         jax.block_until_ready((self.state, metrics))
         return time.perf_counter() - start
 
