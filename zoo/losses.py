@@ -99,20 +99,24 @@ def gaussian_elbo_terms(
 
 
 def linear_schedule(
-    step: jax.Array | int, start: float, end: float, num_steps: int
+    step: jax.Array | int, start: float | jax.Array, end: float | jax.Array,
+    num_steps: int | jax.Array,
 ) -> jax.Array:
     """Linear ramp from ``start`` at step 0 to ``end`` at ``num_steps``, constant afterwards.
 
-    ``num_steps <= 0`` means no ramp: ``end`` at every step.
+    ``num_steps <= 0`` means no ramp: ``end`` at every step. Every argument may be a traced
+    scalar (a sweep passes ``start``, ``end`` and ``num_steps`` as arrays); the result has the
+    shape of ``step``, float32.
     """
     step = jnp.asarray(step, jnp.float32)
-    if num_steps <= 0:
-        return jnp.full_like(step, end)
-    frac = jnp.clip(step / num_steps, 0.0, 1.0)
-    return start + (end - start) * frac
+    num = jnp.asarray(num_steps)
+    frac = jnp.clip(step / jnp.where(num > 0, num, 1), 0.0, 1.0)
+    ramp = start + (end - start) * frac
+    return jnp.where(num > 0, ramp, jnp.broadcast_to(jnp.asarray(end, ramp.dtype), ramp.shape))
 
 
-def capacity_schedule(step: jax.Array | int, capacity_max: float, num_iter: int) -> jax.Array:
+def capacity_schedule(step: jax.Array | int, capacity_max: float | jax.Array,
+                      num_iter: int | jax.Array) -> jax.Array:
     """Burgess et al. (2018) capacity C(step): linear from 0 to ``capacity_max`` nats."""
     return linear_schedule(step, 0.0, capacity_max, num_iter)
 

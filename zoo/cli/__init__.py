@@ -8,7 +8,7 @@ import warnings
 from collections.abc import Sequence
 
 from zoo import api
-from zoo.cli import evaluation, hub, models, pictures, plugins_cmd, pretrained, training
+from zoo.cli import evaluation, hub, models, pictures, plugins_cmd, pretrained, sweep, training
 from zoo.cli.evaluation import cmd_eval
 from zoo.cli.hub import cmd_download, cmd_push
 from zoo.cli.models import cmd_datasets, cmd_info, cmd_list, cmd_plugins
@@ -30,6 +30,7 @@ SUBCOMMANDS = (
     models.add_info,
     models.add_plugins,
     training.add_train,
+    sweep.add_sweep,
     evaluation.add_eval,
     training.add_train_classifier,
     models.add_datasets,

@@ -1,0 +1,59 @@
+"""Sweeps, as the public API offers them: train every combination of the listed settings as
+one jitted program, one ordinary run directory per member, then the summary plot.
+
+    result = zoo.sweep.sweep("beta-vae", {"beta": [1, 2, 4, 8], "seed": [0, 1, 2]},
+                             out="runs/betas", train_config=TrainConfig(epochs=2))
+
+The sweep itself is the service :mod:`zoo.training.sweep` (its grid:
+:mod:`zoo.training.sweep_grid`); this façade builds the grid, runs it and draws
+``summary.png`` (:mod:`zoo.training.sweep_report`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from zoo.plugins import manager_for
+from zoo.training import TrainConfig
+from zoo.training.sweep_grid import Grid, make_grid, split_axes
+from zoo.training.sweep_report import format_table, plot_members
+
+__all__ = ["format_table", "grid", "split_axes", "sweep"]
+
+
+def grid(variant: str, axes: Mapping[str, Sequence[Any]], *,
+         train_config: TrainConfig | None = None,
+         model_overrides: Mapping[str, Any] | None = None) -> Grid:
+    """The checked grid of a sweep: ``axes`` maps each swept setting to its values (Python
+    values, or strings parsed by the setting's type); every member's configs are validated."""
+    spec = manager_for(variant, "variant").registry.get_variant(variant)
+    return make_grid(variant, spec.config_class, axes, train_config or TrainConfig(),
+                     dict(model_overrides or {}), spec.default_config)
+
+
+def sweep(variant: str, axes: Mapping[str, Sequence[Any]], *, out: str | Path,
+          train_config: TrainConfig | None = None,
+          model_overrides: Mapping[str, Any] | None = None, resume: bool = False,
+          until_step: int | None = None, progress: bool = True, pictures: bool = True,
+          chunk: int | None = None) -> Any:
+    """Train every combination of ``axes`` (e.g. ``{"beta": [1, 2], "seed": [0, 1]}``) of
+    ``variant`` into ``out/<member>`` run directories; ``train_config`` and
+    ``model_overrides`` are the settings every member shares.
+
+    Sweepable: ``seed``, ``learning_rate`` and the int, float and bool model settings that
+    only the loss reads (beta and its annealing, capacity C_max and gamma, commitment cost...);
+    anything else is refused with a :class:`~zoo.errors.ConfigError` naming it, before
+    anything is written. Returns a :class:`zoo.training.sweep.SweepResult`; members that
+    diverged are in its ``diverged`` (the others finished). ``pictures`` draws
+    ``out/summary.png``; ``resume``, ``until_step`` as in :func:`zoo.train.train`.
+    """
+    from zoo.training.sweep import run_sweep  # imports JAX
+
+    checked = grid(variant, axes, train_config=train_config, model_overrides=model_overrides)
+    result = run_sweep(checked, out, resume=resume, until_step=until_step, progress=progress,
+                       chunk=chunk)
+    if pictures:
+        plot_members(result.out, result.summary)
+    return result
