@@ -184,7 +184,7 @@ class _NanPlugin:
             factory=lambda config, *, rngs: ToyModel(config, rngs=rngs), loss=_nan_loss))
 
 
-def test_a_diverging_member_is_frozen_and_reported(world: Any, tmp_path: Path) -> None:
+def test_a_diverging_member_is_stopped_and_reported(world: Any, tmp_path: Path) -> None:
     world.register(_NanPlugin(), name="nan-plugin")
     tc = dataclasses.replace(TC, log_every=2, checkpoint_every=2, eval_every=2)
     result = sweeping.sweep("toy-nan", {"scale": [1.0, 2.0]}, out=tmp_path / "s",
@@ -197,7 +197,7 @@ def test_a_diverging_member_is_frozen_and_reported(world: Any, tmp_path: Path) -
     rows = {r["member"]: r for r in result.summary["members"]}
     assert rows[bad.name]["status"] == "diverged at step 5"
     assert rows[good.name]["status"] == "finished"
-    # frozen: nothing logged, checkpointed or promoted after its last good step
+    # stopped: nothing logged, checkpointed or promoted after its last good step
     trainer = json.loads((bad.run_dir.last / "trainer.json").read_text())
     assert trainer["step"] == 4
     logged = bad.run_dir.metrics_path.read_text().splitlines()

@@ -7,7 +7,7 @@ share the step, epoch and batch; the host hands over ``chunk`` batches per dispa
 nothing back until the next log, validation or checkpoint point, where it reads the members'
 non-finite flags, logs each live member's row, validates them all in one vmapped pass,
 promotes each one's ``best/`` and writes each one's checkpoint. A member that went non-finite
-stays frozen at its last finite state, is never logged, checkpointed or promoted again (its
+is stopped: never logged, checkpointed or promoted again (its
 last good checkpoint is left intact), and is reported with its step; the others finish.
 ``run_sweep(..., resume=True)`` continues a stopped sweep; Ctrl-C checkpoints every member.
 """
@@ -118,7 +118,8 @@ class _SweepLoop:
         self.device_pending = []
 
     def _diverge(self, i: int, step: int, error: TrainingDiverged) -> None:
-        """Member ``i`` stops at ``step``: frozen on the device, never written again."""
+        """Member ``i`` stops at ``step``: never written again (the device goes on computing
+        it with the others, unread)."""
         r = self.p.runs[i]
         r.diverged_at = step
         r.pending.clear()
@@ -128,7 +129,7 @@ class _SweepLoop:
                                  if x.diverged_at is not None})
 
     def _check_flags(self) -> None:
-        """Members whose flag is set: frozen from now on, reported with their first bad step
+        """Members whose flag is set: stopped from now on, reported with their first bad step
         and the metrics that were non-finite."""
         flags = np.asarray(jax.device_get(self.p.flags))
         for i in self.live:

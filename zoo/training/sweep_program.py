@@ -11,8 +11,11 @@ their final step; ``best/`` by the lowest finite validation loss; the same check
 rows and ``summary.json`` (:mod:`~zoo.training.runlog`). Steps run ``chunk`` at a time in a
 ``lax.scan`` (:meth:`SweepProgram.chunk`), or one at a time (:meth:`SweepProgram.single`).
 
-A member whose metrics turn non-finite is frozen on the device from that step on: its state
-does not advance, and its flag (:mod:`~zoo.training.chunks`) keeps the first bad step.
+A member whose metrics turn non-finite keeps its first bad step in its flag
+(:mod:`~zoo.training.chunks`); the host reads the flags at every log, validation and checkpoint
+point and from then on never logs, checkpoints or promotes that member (its state goes on
+being computed with the others: vmapped members cannot touch each other, and masking every
+step's update would cost a pass over the whole stacked state per step).
 """
 
 from __future__ import annotations
@@ -143,28 +146,27 @@ class SweepProgram:
     def _compile(self) -> None:
         """The vmapped programs: a chunk of steps, one step, and one validation batch."""
         one = keyed(self._train)
+        shared = len(self.seeds) == 1  # one data order: every member reads the same batches
 
-        def masked(state: Any, x: Any, labels: Any, base: Any, step: Any, flag: Any,
-                   settings: Any) -> Any:
-            new, metrics, flag = one(state, x, labels, base, step, flag, settings)
-            ok = flag == ALL_FINITE  # a member frozen at its last finite state
-            return jax.tree.map(lambda a, b: jnp.where(ok, a, b), new, state), metrics, flag
+        def pick(data: Any, index: Any) -> Any:
+            """A member's batches: shared ones unbatched (no per-member copy)."""
+            return data[0] if shared else data[index]
 
         def chunk(state: Any, xs: Any, labels: Any, index: Any, base: Any, step0: Any,
                   flag: Any, settings: Any) -> Any:
             def body(carry: Any, batch: Any) -> Any:
                 state, flag, step = carry
-                state, metrics, flag = masked(state, *batch, base, step, flag, settings)
+                state, metrics, flag = one(state, *batch, base, step, flag, settings)
                 return (state, flag, step + 1), metrics
 
             start = jnp.asarray(step0, jnp.int32)
             (state, flag, _), metrics = jax.lax.scan(body, (state, flag, start),
-                                                     (xs[index], labels[index]))
+                                                     (pick(xs, index), pick(labels, index)))
             return state, metrics, flag
 
         def single(state: Any, x: Any, labels: Any, index: Any, base: Any, step: Any,
                    flag: Any, settings: Any) -> Any:
-            return masked(state, x[index], labels[index], base, step, flag, settings)
+            return one(state, pick(x, index), pick(labels, index), base, step, flag, settings)
 
         evaluate = make_settings_eval_step(self.spec, self.runs[0].config, self.graphdef)
 
