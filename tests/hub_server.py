@@ -23,6 +23,12 @@ Implemented:
   writes need the token; private repos are invisible (401 ``RepoNotFound``) without it.
 
 ``*.safetensors`` files are stored with an LFS flag (ETag = sha256), like on the Hub.
+
+Faults (``server.faults``, a :class:`Faults`; the reliability battery sets them): ``hang`` (read
+every request, answer none until the fault is cleared or the server stops), ``status`` (answer
+every request with that HTTP status), ``cut_after`` (send a file body's headers with its full
+length, then only that many bytes, and close the connection) and ``extra_length`` (announce a
+file body that many bytes longer than it is, send it whole and close).
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-__all__ = ["HubServer", "Blob", "Commit", "Repo", "running_hub"]
+__all__ = ["Blob", "Commit", "Faults", "HubServer", "Repo", "running_hub"]
 
 LFS_SUFFIXES = (".safetensors", ".bin", ".pt", ".npz", ".msgpack")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -100,6 +106,19 @@ class _HttpError(Exception):
         self.headers = headers or {}
 
 
+@dataclasses.dataclass
+class Faults:
+    """What the server does wrong (all off by default); see the module docstring."""
+
+    hang: bool = False
+    status: int | None = None
+    cut_after: int | None = None
+    extra_length: int = 0
+
+    def clear(self) -> None:
+        self.hang, self.status, self.cut_after, self.extra_length = False, None, None, 0
+
+
 class HubServer:
     """The store plus the HTTP server; ``url`` is the endpoint to give huggingface_hub."""
 
@@ -114,6 +133,8 @@ class HubServer:
         self.httpd.daemon_threads = True
         self.url = f"http://{host}:{self.httpd.server_address[1]}"
         self._thread: threading.Thread | None = None
+        self.faults = Faults()
+        self._stopping = threading.Event()
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> HubServer:
@@ -122,6 +143,7 @@ class HubServer:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()  # releases hanging handlers
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -199,15 +221,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- plumbing ----------------------------------------------------------------------------------
     def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None,
-              content_type: str = "application/json") -> None:
+              content_type: str = "application/json", *, file_body: bool = False) -> None:
+        faults = self.hub.faults if file_body and self.command == "GET" else Faults()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(len(body) + faults.extra_length))
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(body)
+            cut = faults.cut_after is not None or faults.extra_length
+            self.wfile.write(body if faults.cut_after is None else body[:faults.cut_after])
+            if cut:
+                self.wfile.flush()
+                self.close_connection = True
 
     def _json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(data).encode(), headers)
@@ -246,6 +273,13 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         with self.hub.lock:
             self.hub.requests.append((self.command, parts.path))
+        faults = self.hub.faults
+        while faults.hang and not self.hub._stopping.wait(0.05):
+            pass  # read, never answered (until the fault is cleared)
+        if faults.status is not None:
+            self._body()
+            self._json(faults.status, {"error": "injected fault"})
+            return
         try:
             with self.hub.lock:
                 self._route(self.command, segments, query)
@@ -367,7 +401,8 @@ class _Handler(BaseHTTPRequestHandler):
                    "Accept-Ranges": "none"}
         if blob.lfs:
             headers |= {"X-Linked-Etag": f'"{blob.sha256}"', "X-Linked-Size": str(len(blob.data))}
-        self._send(200, blob.data, headers, content_type="application/octet-stream")
+        self._send(200, blob.data, headers, content_type="application/octet-stream",
+                   file_body=True)
 
     def _preupload(self, repo_id: str, revision: str) -> None:
         repo = self._repo(repo_id, write=True)

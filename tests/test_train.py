@@ -165,9 +165,12 @@ def _flat_toy_factory(config, *, rngs):
     return FlatToy()
 
 
-def test_interrupt_checkpoints_between_steps_and_resumes(world, tmp_path, monkeypatch) -> None:
-    """A real SIGINT arrives while step 4's batch is being read: the loop finishes that step,
-    checkpoints and stops; resuming gives the uninterrupted run's weights."""
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_interrupt_checkpoints_between_steps_and_resumes(world, tmp_path, monkeypatch,
+                                                         signame) -> None:
+    """A real SIGINT (Ctrl-C) or SIGTERM (kill, timeout, schedulers) arrives while step 4's
+    batch is being read: the loop finishes that step, checkpoints and stops; resuming gives the
+    uninterrupted run's weights."""
     import os
     import signal
 
@@ -182,13 +185,13 @@ def test_interrupt_checkpoints_between_steps_and_resumes(world, tmp_path, monkey
         def interrupted_at_step_3(*a, **kw):
             for b in batches(*a, **kw):
                 if self.step == 3:
-                    os.kill(os.getpid(), signal.SIGINT)
+                    os.kill(os.getpid(), getattr(signal, signame))
                 yield b
 
         self._batches = interrupted_at_step_3
 
     monkeypatch.setattr(training_loop.Loop, "__init__", init)
-    with pytest.raises(KeyboardInterrupt, match="interrupted at step 4"):
+    with pytest.raises(KeyboardInterrupt, match=rf"interrupted \({signame}\) at step 4"):
         train("beta-vae", out=tmp_path / "r", train_config=_tc(), model_overrides=TINY_MODEL,
               progress=False)
     state = json.loads((tmp_path / "r" / "checkpoints" / "last" / "trainer.json").read_text())

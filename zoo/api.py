@@ -84,16 +84,20 @@ def create(name: str, *, seed: int = 0, config: Config | None = None, **override
 def save(
     model: Any, directory: str | os.PathLike[str], *, card: dict[str, Any] | None = None
 ) -> Path:
-    """Write ``model.safetensors`` and ``config.json`` into ``directory`` (each atomically).
+    """Write ``model.safetensors`` and ``config.json`` into ``directory``, and with ``card`` (a
+    dict of metadata and measured metrics, see :mod:`zoo.cards`) the ``README.md`` model card.
 
-    With ``card`` (a dict of metadata and measured metrics, see :mod:`zoo.cards`), also write the
-    ``README.md`` model card. Returns the directory. The model must come from :func:`create` or
-    :func:`load`.
+    The directory is replaced as a whole (a new one is staged beside it, then swapped in): a
+    process killed at any moment leaves the previous model or the new one, never a mix; a
+    previous card is dropped unless a new one is given; other files in the directory are kept.
+    Returns the directory. The model must come from :func:`create` or :func:`load`.
     """
-    directory = serialization.write_dir(model, directory, building.model_meta(model))
-    if card is not None:
-        write_card(directory, card)
-    return directory
+    def write_the_card(staging: Path) -> None:
+        if card is not None:
+            write_card(staging, card)
+
+    return serialization.write_dir(model, directory, building.model_meta(model),
+                                   extra=write_the_card)
 
 
 def load(

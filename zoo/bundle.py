@@ -92,7 +92,7 @@ def _write_package(model: Any, name: str, package_dir: Path, **fields: Any
     staged = Path(tempfile.mkdtemp(dir=root, prefix=f".new-{name}-"))
     try:
         os.chmod(staged, 0o777 & ~_umask())  # mkdtemp makes 0700 directories
-        serialization.write_dir(model, staged, building.model_meta(model))
+        serialization.write_files(model, staged, building.model_meta(model))
         files = {f: sha256_file(staged / f) for f in (WEIGHTS_FILE, CONFIG_FILE)}
         spec = PretrainedSpec(name=name, variant=model.zoo_variant,
                               config=_config_overrides(model), files=files,

@@ -91,12 +91,16 @@ def card_from_eval(result: Mapping[str, Any], *, model: str = "MODEL", **fields:
     return card
 
 
-def card_metrics(front: Mapping[str, Any]) -> dict[str, float]:
-    """``type -> value`` of every metric in a parsed front matter's ``model-index``."""
+def card_metrics(front: Mapping[str, Any], *, finite: bool = True) -> dict[str, float]:
+    """``type -> value`` of every metric in a parsed front matter's ``model-index``: the finite
+    numbers, or with ``finite=False`` every number (NaN and infinities too)."""
     out: dict[str, float] = {}
     for model in front.get("model-index") or ():
         for result in (model or {}).get("results") or ():
             for metric in (result or {}).get("metrics") or ():
-                if isinstance(metric, Mapping) and is_number(metric.get("value")):
-                    out[str(metric.get("type"))] = metric["value"]
+                if not isinstance(metric, Mapping):
+                    continue
+                value = metric.get("value")
+                if is_number(value) or (not finite and isinstance(value, float)):
+                    out[str(metric.get("type"))] = value
     return out

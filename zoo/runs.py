@@ -10,6 +10,12 @@ Layout of ``DIR``::
                              the final model of a run without a validation split
     summary.json             written when the run finishes
     plots/                   pictures of the run
+    .lock                    held (flock) by the process that trains the run, while it lives
+
+A directory is claimed under an exclusive lock held for the life of the claiming process
+(:func:`lock_directory`): a second process that tries to train, or resume, the same run is
+refused at once instead of both writing. Temporaries a crashed process left behind are removed
+by the next claim.
 """
 
 from __future__ import annotations
@@ -19,18 +25,22 @@ import json
 import math
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from zoo._io import atomic_write_text
+from zoo._io import atomic_write_text, recover_dir, remove_temporaries, writing_dir
 from zoo.errors import ZooError
 
-__all__ = ["RunDir", "RunError", "model_directory"]
+__all__ = ["LOCK_FILE", "RunDir", "RunError", "lock_directory", "model_directory",
+           "release_directory"]
 
 RUN_FILE = "run.json"
 METRICS_FILE = "metrics.jsonl"
+LOCK_FILE = ".lock"
+
+#: This process's locks: resolved directory -> open file descriptor of its lock file.
+_HELD: dict[Path, int] = {}
 
 
 class RunError(ZooError):
@@ -46,6 +56,42 @@ def _clean(value: Any) -> Any:
     if isinstance(value, list):
         return [_clean(v) for v in value]
     return value
+
+
+def lock_directory(path: str | os.PathLike[str], what: str = "run") -> None:
+    """Take the exclusive lock of directory ``path`` (created if missing) for the life of this
+    process, or until :func:`release_directory`; a no-op when this process holds it already.
+    Raises :class:`RunError` naming the holder when another process does. The lock is an
+    ``flock`` on ``path/.lock``: the OS drops it when its holder dies, however it dies."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    key = path.resolve()
+    if key in _HELD:
+        return
+    fd = os.open(key / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        import fcntl  # POSIX; where it is missing (Windows) directories are not locked
+    except ImportError:  # pragma: no cover
+        _HELD[key] = fd
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.read(fd, 64).decode("ascii", "replace").strip() or "unknown"
+        os.close(fd)
+        raise RunError(f"{str(path)!r} is in use: another process (pid {holder}) is training "
+                       f"this {what} now. Wait for it to finish (or stop it), or choose another "
+                       "--out; nothing was changed") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+    _HELD[key] = fd
+
+
+def release_directory(path: str | os.PathLike[str]) -> None:
+    """Give back the lock of :func:`lock_directory` (no-op when this process holds none)."""
+    fd = _HELD.pop(Path(path).resolve(), None)
+    if fd is not None:
+        os.close(fd)  # closing the descriptor drops the flock
 
 
 class RunDir:
@@ -71,9 +117,27 @@ class RunDir:
     def claim(self, identity: dict[str, Any], *, resume: bool) -> bool:
         """Make this directory the home of the run ``identity``; return True when resuming.
 
-        A fresh run needs an empty or missing directory; ``resume`` needs the same identity.
-        Nothing is written or deleted when the directory belongs to something else.
+        A fresh run needs an empty or missing directory, or one holding the same run stopped
+        before its first checkpoint (started again); ``resume`` needs the same identity and a
+        checkpoint. The directory stays locked by this process (:func:`lock_directory`).
+        Nothing is written or deleted when the directory belongs to something else (a
+        directory this call created is removed again).
         """
+        created = not self.path.exists()
+        lock_directory(self.path)
+        try:
+            return self._claim_locked(identity, resume)
+        except BaseException:
+            release_directory(self.path)
+            if created:
+                shutil.rmtree(self.path, ignore_errors=True)
+            raise
+
+    def release(self) -> None:
+        """Give back this run's lock (the end of the process does it too)."""
+        release_directory(self.path)
+
+    def _claim_locked(self, identity: dict[str, Any], resume: bool) -> bool:
         existing = self.read_identity()
         if resume:
             if existing is None:
@@ -89,45 +153,45 @@ class RunDir:
                     f"cannot resume {str(self.path)!r}: it was started with a different "
                     f"{', '.join(diff)}. Resume with the same arguments, or pick another --out"
                 )
-            return self.last.is_dir() or self._recover_last()
-        if self.path.exists() and any(self.path.iterdir()):
+            if not (self.last.is_dir() or self._recover_last()):
+                raise RunError(
+                    f"cannot resume {str(self.path)!r}: it holds no checkpoint yet (the run "
+                    "stopped before its first one); start it again without --resume (same "
+                    "settings), or choose another --out"
+                )
+            self._remove_stale()
+            return True
+        if existing == identity and not (self.last.is_dir() or self._recover_last()):
+            # the same run, stopped before its first checkpoint: nothing to keep, start again
+            self._remove_stale()
+            self.metrics_path.unlink(missing_ok=True)
+            return False
+        if any(p.name != LOCK_FILE for p in self.path.iterdir()):
             what = "another run" if existing is not None else "other files"
             raise RunError(
                 f"{str(self.path)!r} already holds {what}; pass --resume to continue that run "
                 "or choose an empty --out directory (nothing was overwritten)"
             )
-        self.path.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.path / RUN_FILE, json.dumps(identity, indent=2) + "\n")
         return False
 
+    def _remove_stale(self) -> None:
+        """Temporaries of writes a crashed process left behind (this process holds the lock,
+        so nothing else is writing)."""
+        remove_temporaries(self.path)
+        remove_temporaries(self.path / "checkpoints")
+
     # -- checkpoints -------------------------------------------------------------------------------
     def _recover_last(self) -> bool:
-        old = self.last.with_name("last.old")
-        if old.is_dir() and not self.last.exists():
-            old.rename(self.last)
-            return True
-        return False
+        return recover_dir(self.last)
 
     @contextlib.contextmanager
     def writing_checkpoint(self, target: Path | None = None) -> Any:
         """Yield a temporary directory to fill; on success it atomically becomes ``target``
-        (default: the last checkpoint). The previous one stays intact until the swap."""
-        target = self.last if target is None else target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
+        (default: the last checkpoint). The previous one stays intact until the swap
+        (:func:`zoo._io.writing_dir`)."""
+        with writing_dir(self.last if target is None else target) as tmp:
             yield tmp
-            old = target.with_name(f"{target.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            if target.exists():
-                target.rename(old)
-            tmp.rename(target)
-            if old.exists():
-                shutil.rmtree(old)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
 
     # -- metrics -----------------------------------------------------------------------------------
     def log(self, rows: Iterable[dict[str, Any]]) -> None:

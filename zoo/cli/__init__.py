@@ -85,3 +85,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ZooError as exc:
         print(f"zoo: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a read-only or full disk, a missing directory: not a traceback
+        print(f"zoo: error: {_os_error(exc)}", file=sys.stderr)
+        return 2
+
+
+def _os_error(exc: OSError) -> str:
+    """What an operating-system error means for the user, and what to do."""
+    import errno
+
+    where = f" ({exc.filename})" if exc.filename else ""
+    advice = {
+        errno.ENOSPC: "the disk is full: free some space (or choose another --out); the last "
+                      "complete checkpoint and saved files are intact, resume with --resume",
+        errno.EDQUOT: "the disk quota is exhausted: free some space, then resume with --resume",
+        errno.EROFS: "the file system is read-only: choose a writable --out",
+        errno.EACCES: "permission denied: choose a directory you may write to",
+        errno.EPERM: "operation not permitted: choose a directory you may write to",
+    }.get(exc.errno or 0, "check the path and try again")
+    return f"{exc.strerror or exc}{where}: {advice}"

@@ -48,11 +48,15 @@ FID_NAME = fid_name("mnist")
 
 def save_classifier(model: Any, directory: str | os.PathLike[str], record: dict[str, Any]) -> Path:
     """Write ``model`` (built by the registry: ``zoo.create``, ``zoo.load`` or a training run) as
-    :func:`zoo.save` does, plus ``record`` as ``classifier.json``, each file atomically; return
-    the directory."""
-    directory = serialization.write_dir(model, directory, building.model_meta(model))
-    atomic_write_text(directory / RECORD_FILE, json.dumps(dict(record), indent=2) + "\n")
-    return directory
+    :func:`zoo.save` does, plus ``record`` as ``classifier.json``, all together (one atomic
+    swap of the directory); return the directory."""
+    def write_record(staging: Path) -> None:
+        atomic_write_text(staging / RECORD_FILE, json.dumps(dict(record), indent=2) + "\n")
+
+    owned = (serialization.WEIGHTS_FILE, serialization.CONFIG_FILE, serialization.CARD_FILE,
+             RECORD_FILE)
+    return serialization.write_dir(model, directory, building.model_meta(model),
+                                   extra=write_record, owned=owned)
 
 
 def load_classifier(source: str | os.PathLike[str]) -> Any:

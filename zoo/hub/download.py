@@ -7,12 +7,15 @@ unreachable Hub falls back to what the cache holds for the revision asked for.
 
 from __future__ import annotations
 
+import contextlib
+import json
 from pathlib import Path
 from typing import Any
 
+from zoo._io import atomic_write_text
 from zoo.hub.client import Options, Resolved, api, options, storage
 from zoo.hub.errors import OFFLINE_HINT, HubError, hub_errors
-from zoo.hub.hashing import verify_cached_blob, verify_spec
+from zoo.hub.hashing import blob_etag, verify_cached_blob, verify_spec
 from zoo.names import REPO_ID, SHA1
 from zoo.plugins import manager_for
 from zoo.serialization import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE
@@ -113,9 +116,45 @@ def fetch_hub_ref(ref: str, *, revision: str | None = None, local_files_only: bo
                             [WEIGHTS_FILE, CONFIG_FILE, CARD_FILE], {CARD_FILE}, opts,
                             force=force)
     fix = f"Fetch it again with `zoo download {ref} --force`."
+    record = _hash_record(opts, repo_id, resolved.directory.name)
+    known = _read_record(record)
     for name, path in resolved.files.items():
-        verify_cached_blob(name, path, fix)
+        if resolved.source == "Hub" and blob_etag(path) is None and name not in known:
+            known[name] = _hub_etag(repo_id, name, resolved.revision, opts)
+        verify_cached_blob(name, path, fix, known.get(name))
+    if resolved.source == "Hub":  # checked: note the ids for later loads of this snapshot
+        _write_record(record, {name: blob_etag(path) or known[name]
+                               for name, path in resolved.files.items()})
     return resolved
+
+
+def _hash_record(opts: Options, repo_id: str, commit: str) -> Path:
+    """Where zoo notes the Hub's ids of a snapshot's files, so that a copy of the cache without
+    symlinks can still be checked offline."""
+    return storage(opts, repo_id) / "zoo-hashes" / f"{commit}.json"
+
+
+def _read_record(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)} \
+        if isinstance(data, dict) else {}
+
+
+def _write_record(path: Path, ids: dict[str, str]) -> None:
+    with contextlib.suppress(OSError):  # a read-only cache: the symlinks still say it
+        atomic_write_text(path, json.dumps(ids, indent=2, sort_keys=True) + "\n")
+
+
+def _hub_etag(repo_id: str, name: str, commit: str | None, opts: Options) -> str:
+    """The Hub's id of a file (its ETag: sha256 for LFS files, git blob sha1 otherwise)."""
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+
+    url = hf_hub_url(repo_id, name, revision=commit, endpoint=opts.endpoint)
+    with hub_errors(repo_id, commit, opts.endpoint):
+        return str(get_hf_file_metadata(url, token=opts.token).etag or "")
 
 
 def pinned_files(spec: PretrainedSpec, opts: Options, fix: str, *,

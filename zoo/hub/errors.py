@@ -50,6 +50,11 @@ def hub_errors(repo_id: str, revision: str | None, endpoint: str) -> Iterator[No
     except (httpx2.ConnectError, httpx2.TimeoutException, OfflineModeIsEnabled) as exc:
         raise HubError(f"the Hub at {endpoint} cannot be reached ({type(exc).__name__}: "
                        f"{exc}); {OFFLINE_HINT}") from None
+    except httpx2.TransportError as exc:  # cut off mid-answer, wrong length, reset
+        raise HubError(f"the download of {where} was incomplete: the connection broke off "
+                       f"({type(exc).__name__}: {exc}). Nothing broken was kept; try again "
+                       "(a partial file is resumed), or work offline: "
+                       f"{OFFLINE_HINT}") from None
     except HfHubHTTPError as exc:
         status = exc.response.status_code if exc.response is not None else None
         if status == 401:

@@ -12,7 +12,7 @@ from zoo.hub.errors import HashMismatchError
 from zoo.names import SHA1, SHA256
 from zoo.specs import PretrainedSpec
 
-__all__ = ["git_blob_sha1", "sha256_file", "verify_cached_blob", "verify_spec"]
+__all__ = ["blob_etag", "git_blob_sha1", "sha256_file", "verify_cached_blob", "verify_spec"]
 
 
 def verify_spec(files: Mapping[str, Path], spec: PretrainedSpec, source: str, fix: str) -> None:
@@ -27,15 +27,26 @@ def verify_spec(files: Mapping[str, Path], spec: PretrainedSpec, source: str, fi
             )
 
 
-def verify_cached_blob(name: str, path: Path, fix: str) -> None:
-    """A cached file's blob is named by its ETag: sha256 (LFS) or git blob sha1; check it."""
+def blob_etag(path: Path) -> str | None:
+    """The Hub's id of a cached file when the cache says it: the name of the hash-named blob
+    the snapshot file links to (None for a regular file: a cache without symlinks, or one
+    copied with ``cp -L``)."""
     etag = Path(os.path.realpath(path)).name
-    if SHA256.match(etag):
-        actual = sha256_file(path)
-    elif SHA1.match(etag):
-        actual = git_blob_sha1(path)
-    else:
-        return
+    return etag if SHA256.match(etag) or SHA1.match(etag) else None
+
+
+def verify_cached_blob(name: str, path: Path, fix: str, recorded: str | None = None) -> None:
+    """Check a cached file against the Hub's id of it: sha256 (LFS files) or git blob sha1,
+    read from the blob it links to, else ``recorded`` (what zoo noted when it downloaded the
+    file). A file with neither cannot be checked and is refused."""
+    etag = blob_etag(path) or recorded
+    if etag is None or not (SHA256.match(etag) or SHA1.match(etag)):
+        raise HashMismatchError(
+            f"{name} in the HF cache ({str(path)!r}) cannot be checked: it is not a link to a "
+            "hash-named blob (a cache without symlinks, or one copied with cp -L) and zoo "
+            f"holds no record of its hash, so it was not used. {fix}"
+        )
+    actual = sha256_file(path) if SHA256.match(etag) else git_blob_sha1(path)
     if actual != etag:
         kind = "sha256" if len(etag) == 64 else "git blob sha1"
         raise HashMismatchError(

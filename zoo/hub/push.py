@@ -60,8 +60,8 @@ def _stage(model_or_directory: Any, staging: Path, card: Mapping[str, Any] | Non
         if card is None and (src / CARD_FILE).is_file():
             shutil.copyfile(src / CARD_FILE, staging / CARD_FILE)
     else:
-        serialization.write_dir(model_or_directory, staging,
-                                building.model_meta(model_or_directory))
+        serialization.write_files(model_or_directory, staging,
+                                  building.model_meta(model_or_directory))
     if card is not None:
         if identity is not None:
             card = {"train_command": train_command_from_identity(identity),
@@ -70,8 +70,10 @@ def _stage(model_or_directory: Any, staging: Path, card: Mapping[str, Any] | Non
         cards.write_card(staging, card, repo_id=repo_id)
     elif (staging / CARD_FILE).is_file():
         front, _ = cards.parse_card((staging / CARD_FILE).read_text(encoding="utf-8"))
-        if not cards.card_metrics(front):
-            cards.check_card({}, where=f"{str(model_or_directory)!r} (its README.md)")
+        metrics = cards.card_metrics(front, finite=False)
+        if not cards.card_metrics(front):  # none, or only NaN/inf: say which
+            cards.check_card({"metrics": metrics} if metrics else {},
+                             where=f"{str(model_or_directory)!r} (its README.md)")
     else:
         cards.check_card(None, where=str(model_or_directory) if isinstance(
             model_or_directory, str | os.PathLike) else "the model")

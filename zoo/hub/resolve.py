@@ -26,6 +26,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from zoo._io import recover_dir
 from zoo.errors import UnknownNameError, ZooError
 from zoo.hub.client import Resolved, options
 from zoo.hub.download import HUB_PREFIX, fetch_hub_ref, pinned_files
@@ -111,7 +112,7 @@ def resolve(name: str | os.PathLike[str], *, revision: str | None = None,
     if text.startswith(HUB_PREFIX):
         return fetch_hub_ref(text, **hub), f"Hub model {text!r}"
     path = Path(text)
-    if path.is_dir():
+    if path.is_dir() or recover_dir(path):  # recover: a zoo.save killed mid-swap
         return _local(path), None
     if path.exists():
         raise ZooError(f"{text!r} is a file; zoo.load takes the directory zoo.save wrote")

@@ -46,7 +46,7 @@ def position(trainer: dict[str, Any]) -> tuple[int, int, int, float, list[dict[s
 
 
 def save_model(model: Any, directory: Path) -> None:
-    serialization.write_dir(model, directory, building.model_meta(model))
+    serialization.write_files(model, directory, building.model_meta(model))
 
 
 def promote(run_dir: RunDir, model: Any) -> None:

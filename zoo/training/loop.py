@@ -215,11 +215,13 @@ class Loop:
                 bar.close()
                 self._checkpoint()  # the state is whole: the flag is only read between steps
                 raise KeyboardInterrupt(
-                    f"interrupted at step {self.step}; checkpoint saved in "
+                    f"interrupted ({ctrl_c.signal_name}) at step {self.step}; checkpoint saved in "
                     f"{str(self.run_dir.last)!r}; continue with resume=True (--resume)"
                 ) from None
             finally:
                 bar.close()
+                if self.writer:
+                    self.run_dir.release()
         self._sync()
         ips = clock.images_per_second()
         finished = self.step >= self.total
