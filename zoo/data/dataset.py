@@ -95,6 +95,15 @@ class ArrayDataset:
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(int(d) for d in self.images.shape[1:])  # type: ignore[return-value]
 
+    def float_images(self, start: int = 0, stop: int | None = None) -> Any:
+        """Images ``[start:stop]`` as models take them: float32 ``[n, H, W, C]`` in [0, 1]
+        (``images / 255``; 0 and 255 map to 0.0 and 1.0 exactly)."""
+        import numpy as np
+
+        x = self.images[start:stop].astype(np.float32)
+        x /= 255.0
+        return x
+
     def subset(self, indices: Any) -> ArrayDataset:
         """The examples at ``indices`` (integer positions or a boolean mask), in that order."""
         import numpy as np
