@@ -25,11 +25,11 @@ import numpy as np
 from flax import nnx
 
 from zoo import building
-from zoo.data import batches, load_dataset, num_batches
+from zoo.data import batches, num_batches
 from zoo.errors import InputError
 from zoo.plugins import get_manager
 from zoo.runs import RunDir, RunError
-from zoo.training import checkpoints, chunks, multihost
+from zoo.training import checkpoints, chunks, multihost, runlog
 from zoo.training.clock import TrainClock
 from zoo.training.config import (
     DEFAULT_STEPS_PER_DISPATCH,
@@ -72,15 +72,7 @@ class Loop:
         self.tc, self.progress, self._batches = tc, progress and self.writer, batches
         self.spec = registry.get_variant(variant)
         ds_spec = registry.get_dataset(tc.dataset)
-        split = {"validation_size": tc.validation_size}
-        # train_limit: a seeded random subset, so that even factor-ordered data (dSprites) mixes
-        self.train_ds = load_dataset(tc.dataset, "train", sample=tc.train_limit or None, **split)
-        self.val_ds = None
-        if tc.validation_size:
-            self.val_ds = load_dataset(tc.dataset, "validation", **split)
-        if self.spec.conditional and self.train_ds.labels is None:
-            raise InputError(f"variant {variant!r} is conditional but dataset {tc.dataset!r} "
-                             "has no labels; pick a labelled dataset")
+        self.train_ds, self.val_ds = runlog.load_splits(self.spec, tc)
         config = self.spec.default_config.replace(**overrides)
         self.config = fit_model_config(config, self.train_ds, ds_spec.num_classes, set(overrides))
         self.steps_per_epoch = num_batches(self.train_ds, tc.batch_size, drop_remainder=True)
@@ -159,18 +151,12 @@ class Loop:
         checkpoint of an annealed beta-VAE does not win because its beta was still small."""
         if self.val_ds is None:
             return {}
-        sums: dict[str, float] = {}
-        n = 0
-        for i, batch in enumerate(self._batches(self.val_ds, self.tc.batch_size, seed=0, epoch=0,
-                                                shuffle=False, drop_remainder=False,
-                                                binarize=self.tc.binarize)):
-            m = self._eval_step(self.state, *self._inputs(batch), self._keys["validation"], i,
-                                self.total)
-            b = len(batch["x"])
-            for k, v in jax.device_get(m).items():
-                sums[k] = sums.get(k, 0.0) + float(v) * b
-            n += b
-        return {k: v / n for k, v in sums.items()}
+        parts = [(self._eval_step(self.state, *self._inputs(batch), self._keys["validation"],
+                                  i, self.total), len(batch["x"]))
+                 for i, batch in enumerate(self._batches(
+                     self.val_ds, self.tc.batch_size, seed=0, epoch=0, shuffle=False,
+                     drop_remainder=False, binarize=self.tc.binarize))]
+        return runlog.validation_means(jax.device_get(parts))
 
     # -- the loop ----------------------------------------------------------------------------------
     def run(self, until_step: int | None = None) -> TrainResult:

@@ -1,12 +1,31 @@
-"""Validation means as a run logs them, shared by ``zoo train``'s loop and ``zoo sweep`` (whose
-every member is an ordinary run, so its ``val/`` rows must be computed the same way)."""
+"""What a run reads and logs, shared by ``zoo train``'s loop and ``zoo sweep`` (whose every
+member is an ordinary run, so it must see the same data and compute its ``val/`` rows the same
+way): its data splits and its validation means."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["validation_means"]
+from zoo.data import ArrayDataset, load_dataset
+from zoo.errors import InputError
+from zoo.specs import VariantSpec
+from zoo.training.config import TrainConfig
+
+__all__ = ["load_splits", "validation_means"]
+
+
+def load_splits(spec: VariantSpec, tc: TrainConfig) -> tuple[ArrayDataset, ArrayDataset | None]:
+    """The training split and the validation split (None without one) a run of ``tc`` uses;
+    ``train_limit``: a seeded random subset, so that even factor-ordered data (dSprites)
+    mixes."""
+    split = {"validation_size": tc.validation_size}
+    train = load_dataset(tc.dataset, "train", sample=tc.train_limit or None, **split)
+    val = load_dataset(tc.dataset, "validation", **split) if tc.validation_size else None
+    if spec.conditional and train.labels is None:
+        raise InputError(f"variant {spec.name!r} is conditional but dataset {tc.dataset!r} "
+                         "has no labels; pick a labelled dataset")
+    return train, val
 
 
 def validation_means(parts: Iterable[tuple[Mapping[str, Any], int]]) -> dict[str, float]:

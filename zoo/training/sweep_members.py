@@ -29,31 +29,18 @@ from flax import nnx
 from zoo import building
 from zoo._io import atomic_write_text
 from zoo.config import Config
-from zoo.data import ArrayDataset, load_dataset
-from zoo.errors import InputError
 from zoo.runs import RunDir, RunError
 from zoo.specs import VariantSpec
 from zoo.training import checkpoints
-from zoo.training.config import TrainConfig, identity, make_optimizer
+from zoo.training.config import identity, make_optimizer
 from zoo.training.faults import check_parameters
 from zoo.training.pending import Pending
 from zoo.training.sweep_grid import Grid, Member
 
-__all__ = ["MemberRun", "claim_sweep", "load_splits", "read_state", "write_state"]
+__all__ = ["MemberRun", "claim_sweep", "read_state", "write_state"]
 
 SWEEP_FILE = "sweep.json"
 STATE_FILE = "state.json"
-
-
-def load_splits(spec: VariantSpec, tc: TrainConfig) -> tuple[ArrayDataset, ArrayDataset | None]:
-    """The training split and the validation split (None without one) a run of ``tc`` uses."""
-    split = {"validation_size": tc.validation_size}
-    train = load_dataset(tc.dataset, "train", sample=tc.train_limit or None, **split)
-    val = load_dataset(tc.dataset, "validation", **split) if tc.validation_size else None
-    if spec.conditional and train.labels is None:
-        raise InputError(f"variant {spec.name!r} is conditional but dataset {tc.dataset!r} "
-                         "has no labels; pick a labelled dataset")
-    return train, val
 
 
 def claim_sweep(out: Path, grid: Grid, *, resume: bool) -> None:

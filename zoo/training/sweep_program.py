@@ -36,6 +36,7 @@ from zoo.plugins import get_manager
 from zoo.runs import RunError
 from zoo.training.chunks import ALL_FINITE, keyed
 from zoo.training.config import fit_model_config, make_optimizer
+from zoo.training.runlog import load_splits
 from zoo.training.sharding import key_data
 from zoo.training.steps import make_settings_eval_step, make_settings_train_step, rate_scaled
 from zoo.training.sweep_checks import (
@@ -45,7 +46,7 @@ from zoo.training.sweep_checks import (
     setting_dtype,
 )
 from zoo.training.sweep_grid import Grid
-from zoo.training.sweep_members import MemberRun, claim_sweep, load_splits, read_state
+from zoo.training.sweep_members import MemberRun, claim_sweep, read_state
 
 __all__ = ["SweepProgram"]
 
