@@ -1,6 +1,7 @@
 """Reliability: the safetensors and config.json readers on hostile bytes (bounded hypothesis
 fuzzing), config.json values of the wrong type, and models over the size budget. Every bad
-input is a zoo error that names the file; nothing else escapes."""
+input is a zoo error that names the file; nothing else escapes. ``ZOO_FUZZ_EXAMPLES`` sets the
+examples per fuzzer (default 150; RELIABILITY.md records a larger run)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from zoo.checkpoint import read_safetensors
 from zoo.errors import CorruptWeightsError, ZooError
 from zoo.serialization import read_meta
 
-EXAMPLES = int(os.environ.get("ZOO_RELIABILITY_TRIALS", "0")) or 150
+EXAMPLES = int(os.environ.get("ZOO_FUZZ_EXAMPLES", "0")) or 150
 #: bounded and reproducible; the fixtures are read-only data, not per-example state
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
