@@ -103,7 +103,7 @@ def test_errors_say_what_to_do() -> None:
         accuracy(oracle, np.zeros((2, 8, 8)), [0, 1])
     with pytest.raises(InputError, match="out-of-range"):
         conditional_accuracy(oracle, np.zeros((2, 8, 8, 1)), 5)
-    with pytest.raises(InputError, match="no images"):
+    with pytest.raises(InputError, match="the batch is empty"):
         accuracy(oracle, np.zeros((0, 8, 8, 1)), np.zeros(0, np.int32))
     with pytest.raises(InputError, match=r"logits\(x\), features\(x\)"):
         predict(object(), np.zeros((2, 8, 8, 1)))

@@ -55,11 +55,12 @@ def _assert_same_run(a: Path, b: Path) -> None:
 
 @pytest.fixture(scope="module")
 def full_sweep(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """One uninterrupted 2x2 sweep (beta x seed) shared by the tests below."""
+    """One uninterrupted 2x2 sweep (beta x seed) shared by the tests below, in chunks of 2
+    steps per dispatch (the program GPUs and TPUs run by default; CPU's default is 1)."""
     out = tmp_path_factory.mktemp("sweep") / "full"
     with use_manager(world_manager()):
         result = sweeping.sweep("beta-vae", AXES, out=out, train_config=TC,
-                                model_overrides=MODEL, progress=False, pictures=False)
+                                model_overrides=MODEL, progress=False, pictures=False, chunk=2)
     return result
 
 

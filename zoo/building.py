@@ -20,6 +20,7 @@ from typing import Any
 from zoo._env import zoo_version
 from zoo.config import Config
 from zoo.errors import ConfigError, PluginError, UnknownNameError, ZooError
+from zoo.inputs import check_image_values
 from zoo.plugins import manager_for
 from zoo.serialization import FORMAT_VERSION
 from zoo.specs import PretrainedSpec, VariantSpec
@@ -27,6 +28,8 @@ from zoo.specs import PretrainedSpec, VariantSpec
 __all__ = ["DEFAULT_MAX_MODEL_BYTES", "build", "call_variant", "check_size",
            "constructor_from_meta", "create", "max_model_bytes", "model_meta", "spec_of"]
 
+#: The variant methods whose first argument is a batch of images [B, H, W, C].
+IMAGE_METHODS = frozenset({"__call__", "encode", "reconstruct"})
 #: ``ZOO_MAX_MODEL_BYTES`` unless set: the most parameters and state a built model may hold.
 DEFAULT_MAX_MODEL_BYTES = 8 << 30
 
@@ -132,7 +135,12 @@ def spec_of(model: Any) -> VariantSpec | None:
 def call_variant(model: Any, method: str, *args: Any, conditional: bool, labels: Any = None,
                  **kwargs: Any) -> Any:
     """``model.method(*args, **kwargs)``, with ``labels`` [B] after the positional arguments when
-    the variant is conditional (``VariantSpec.conditional``): how zoo calls every variant."""
+    the variant is conditional (``VariantSpec.conditional``): how zoo calls every variant. The
+    images a method of :data:`IMAGE_METHODS` gets are checked first
+    (:func:`zoo.inputs.check_image_values`), whatever the plugin does itself."""
+    if method in IMAGE_METHODS and args and getattr(args[0], "ndim", 0) == 4:
+        check_image_values(args[0], f"{getattr(model, 'zoo_variant', type(model).__name__)}"
+                                    f".{method.strip('_') or method}")
     fn = getattr(model, method)
     return fn(*args, labels, **kwargs) if conditional else fn(*args, **kwargs)
 

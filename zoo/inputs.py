@@ -10,7 +10,8 @@ only where they are concrete, i.e. in eager calls, never while ``jit`` traces (t
 evaluation feed images zoo itself scaled). ``ZOO_CHECK_INPUTS=0`` or
 :func:`set_input_checks` (``False``) turns the value checks off for speed.
 
-:func:`zoo.nn.check_images` (shape, then these) is what models call on their inputs.
+:func:`check_images` (shape, then these) is what models call on their inputs (also importable
+from :mod:`zoo.nn`); :func:`check_labels` checks class labels.
 """
 
 from __future__ import annotations
@@ -18,11 +19,15 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zoo.errors import InputError
 
-__all__ = ["check_image_values", "input_checks", "input_checks_enabled", "set_input_checks"]
+if TYPE_CHECKING:
+    import jax
+
+__all__ = ["check_image_values", "check_images", "check_labels", "input_checks",
+           "input_checks_enabled", "set_input_checks"]
 
 #: Values a little outside [0, 1] that float rounding of a correct scaling can produce.
 _SLACK = 1e-6
@@ -76,13 +81,66 @@ def check_image_values(x: Any, who: str) -> None:
                          f"in [0, 1]: {_fix()}")
     if isinstance(x, jax.core.Tracer) or not input_checks_enabled():
         return
-    if isinstance(x, np.ndarray):
-        lo, hi, finite = x.min(), x.max(), np.isfinite(x).all()
-    else:
-        lo, hi, finite = jax.device_get((jnp.min(x), jnp.max(x), jnp.isfinite(x).all()))
+    host = np.asarray(x)  # concrete; numpy, so that nothing is staged into an enclosing trace
+    lo, hi, finite = host.min(), host.max(), np.isfinite(host).all()
     if not finite:
         raise InputError(f"{who}: images contain NaN or infinite values; remove or repair them "
                          "(np.isfinite(x).all() must hold)")
     if lo < -_SLACK or hi > 1 + _SLACK:
         raise InputError(f"{who}: image values span [{float(lo):.4g}, {float(hi):.4g}], outside "
                          f"[0, 1]; {_fix()} (ZOO_CHECK_INPUTS=0 skips this check)")
+
+
+def check_images(x: jax.Array, image_shape: tuple[int, int, int], who: str) -> None:
+    """Raise :class:`~zoo.errors.InputError` unless ``x`` is a non-empty batch [B, *image_shape]
+    of float images in [0, 1] (:func:`check_image_values`; jit-safe)."""
+    if x.ndim != 4 or tuple(x.shape[1:]) != tuple(image_shape):
+        raise InputError(
+            f"{who}: expected images of shape [batch, {', '.join(map(str, image_shape))}] "
+            f"(NHWC), got {tuple(x.shape)}; resize the data or build the model with matching "
+            "height/width/channels"
+        )
+    check_image_values(x, who)
+
+
+def check_labels(labels: Any, batch: int, num_classes: int, who: str) -> jax.Array:
+    """Return ``labels`` as an integer array [batch], or raise :class:`InputError`.
+
+    Dtype and shape are checked always (they are static); the range ``[0, num_classes)`` only
+    when the values are concrete, i.e. not while being traced by ``jit``.
+    """
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    expected = f"integer class labels of shape [{batch}] with values in [0, {num_classes})"
+    if labels is None:
+        raise InputError(f"{who}: labels are required; pass {expected}")
+    traced = isinstance(labels, jax.core.Tracer)
+    if not traced:
+        try:
+            labels = np.asarray(labels)
+        except (TypeError, ValueError, OverflowError):
+            raise InputError(
+                f"{who}: expected {expected}, got an object of type {type(labels).__name__}"
+            ) from None
+    if not jnp.issubdtype(labels.dtype, jnp.integer):
+        raise InputError(
+            f"{who}: labels must have an integer dtype, got {labels.dtype}; pass {expected} "
+            "(e.g. labels.astype(jnp.int32) if they are whole numbers)"
+        )
+    if labels.ndim != 1 or labels.shape[0] != batch:
+        raise InputError(
+            f"{who}: labels must have shape [{batch}] (one label per example of the batch), "
+            f"got {tuple(labels.shape)}"
+        )
+    if traced:
+        return labels
+    bad = labels[(labels < 0) | (labels >= num_classes)]
+    if bad.size:
+        shown = ", ".join(str(v) for v in np.unique(bad)[:5])
+        raise InputError(
+            f"{who}: label values must be in [0, {num_classes}) (num_classes={num_classes}), "
+            f"got out-of-range value(s) {shown}"
+        )
+    return jnp.asarray(labels, jnp.int32)

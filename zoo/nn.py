@@ -14,10 +14,9 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from flax import nnx
 
-from zoo.errors import InputError
+from zoo.inputs import check_images, check_labels  # re-exported: plugins import them here
 
 __all__ = [
     "ConvDecoder",
@@ -64,6 +63,21 @@ def depth_to_space(x: jax.Array, factor: int) -> jax.Array:
     return x.reshape(b, h * factor, w * factor, out_c)
 
 
+CPU_CHUNKS, CPU_MIN_CHUNK = 8, 16  # on CPU: up to 8 chunks of >= 16 examples (_chunked)
+
+
+def _chunked(call: Callable[[Any, jax.Array], jax.Array]) -> Callable[[Any, jax.Array], jax.Array]:
+    """A per-example ``__call__(x)`` ([B, ...] -> [B, ...]) run on CPU on ``min(CPU_CHUNKS, B //
+    CPU_MIN_CHUNK)`` chunks of the batch. Same function; but XLA:CPU runs a conv on one core and its
+    weight gradient slows with the batch: chunks run concurrently, in cache (benchmarks/README)."""
+    def call_in_chunks(self: Any, x: jax.Array) -> jax.Array:
+        n = min(CPU_CHUNKS, x.shape[0] // CPU_MIN_CHUNK)
+        if n < 2 or jax.default_backend() != "cpu":
+            return call(self, x)
+        return jnp.concatenate([call(self, part) for part in jnp.array_split(x, n)])
+    return call_in_chunks
+
+
 class MLP(nnx.Module):
     """Dense layers with an activation between them (none after the last). [B, in] -> [B, out]."""
 
@@ -88,18 +102,15 @@ class MLP(nnx.Module):
 
 class ConvEncoder(nnx.Module):
     """Stride-2 4x4 convolutions, one per entry of ``hidden``: [B, H, W, C] -> [B, H/2^n, W/2^n,
-    hidden[-1]], activation after each."""
+    hidden[-1]], activation after each. Both conv stacks run on chunks of the batch on CPU."""
 
     def __init__(self, in_channels: int, hidden: Sequence[int], act: str, *, rngs: nnx.Rngs):
-        chans = [in_channels, *hidden]
-        self.convs = nnx.List(
-            [
-                nnx.Conv(a, b, kernel_size=(4, 4), strides=(2, 2), padding="SAME", rngs=rngs)
-                for a, b in itertools.pairwise(chans)
-            ]
-        )
+        self.convs = nnx.List([nnx.Conv(a, b, kernel_size=(4, 4), strides=(2, 2),
+                                        padding="SAME", rngs=rngs)
+                               for a, b in itertools.pairwise([in_channels, *hidden])])
         self.act_name = act
 
+    @_chunked
     def __call__(self, x: jax.Array) -> jax.Array:
         act = activation(self.act_name)
         for conv in self.convs:
@@ -115,21 +126,15 @@ class ConvDecoder(nnx.Module):
     hidden[0]``, then ``hidden[0] // 2`` at full resolution), so the decoder costs about what the
     encoder does instead of carrying the widest channel count up to full resolution."""
 
-    def __init__(
-        self, in_channels: int, hidden: Sequence[int], out_channels: int, act: str, *,
-        rngs: nnx.Rngs,
-    ) -> None:
-        stages = [*reversed(hidden[:-1]), max(hidden[0] // 2, 1)]
-        chans = [in_channels, *stages]
-        self.ups = nnx.List(
-            [
-                nnx.Conv(a, 4 * b, kernel_size=(3, 3), padding="SAME", rngs=rngs)
-                for a, b in itertools.pairwise(chans)
-            ]
-        )
+    def __init__(self, in_channels: int, hidden: Sequence[int], out_channels: int, act: str, *,
+                 rngs: nnx.Rngs) -> None:
+        chans = [in_channels, *reversed(hidden[:-1]), max(hidden[0] // 2, 1)]
+        self.ups = nnx.List([nnx.Conv(a, 4 * b, kernel_size=(3, 3), padding="SAME", rngs=rngs)
+                             for a, b in itertools.pairwise(chans)])
         self.out = nnx.Conv(chans[-1], out_channels, kernel_size=(3, 3), padding="SAME", rngs=rngs)
         self.act_name = act
 
+    @_chunked
     def __call__(self, x: jax.Array) -> jax.Array:
         act = activation(self.act_name)
         for up in self.ups:
@@ -225,55 +230,6 @@ def reparameterize(
     if key is None:
         return mean
     return mean + jnp.exp(0.5 * logvar) * jax.random.normal(key, mean.shape, mean.dtype)
-
-
-def check_images(x: jax.Array, image_shape: tuple[int, int, int], who: str) -> None:
-    """Raise :class:`~zoo.errors.InputError` unless ``x`` is [B, *image_shape] (jit-safe)."""
-    if x.ndim != 4 or tuple(x.shape[1:]) != tuple(image_shape):
-        raise InputError(
-            f"{who}: expected images of shape [batch, {', '.join(map(str, image_shape))}] "
-            f"(NHWC), got {tuple(x.shape)}; resize the data or build the model with matching "
-            "height/width/channels"
-        )
-
-
-def check_labels(labels: Any, batch: int, num_classes: int, who: str) -> jax.Array:
-    """Return ``labels`` as an integer array [batch], or raise :class:`InputError`.
-
-    Dtype and shape are checked always (they are static); the range ``[0, num_classes)`` only
-    when the values are concrete, i.e. not while being traced by ``jit``.
-    """
-    expected = f"integer class labels of shape [{batch}] with values in [0, {num_classes})"
-    if labels is None:
-        raise InputError(f"{who}: labels are required; pass {expected}")
-    traced = isinstance(labels, jax.core.Tracer)
-    if not traced:
-        try:
-            labels = np.asarray(labels)
-        except (TypeError, ValueError, OverflowError):
-            raise InputError(
-                f"{who}: expected {expected}, got an object of type {type(labels).__name__}"
-            ) from None
-    if not jnp.issubdtype(labels.dtype, jnp.integer):
-        raise InputError(
-            f"{who}: labels must have an integer dtype, got {labels.dtype}; pass {expected} "
-            "(e.g. labels.astype(jnp.int32) if they are whole numbers)"
-        )
-    if labels.ndim != 1 or labels.shape[0] != batch:
-        raise InputError(
-            f"{who}: labels must have shape [{batch}] (one label per example of the batch), "
-            f"got {tuple(labels.shape)}"
-        )
-    if traced:
-        return labels
-    bad = labels[(labels < 0) | (labels >= num_classes)]
-    if bad.size:
-        shown = ", ".join(str(v) for v in np.unique(bad)[:5])
-        raise InputError(
-            f"{who}: label values must be in [0, {num_classes}) (num_classes={num_classes}), "
-            f"got out-of-range value(s) {shown}"
-        )
-    return jnp.asarray(labels, jnp.int32)
 
 
 def traversal_codes(base: jax.Array, dims: Sequence[int], values: jax.Array) -> jax.Array:

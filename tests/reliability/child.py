@@ -3,9 +3,9 @@ with the test world registered explicitly (built-ins, first-party plugins, 'stri
 
     python tests/reliability/child.py save-loop TARGET
         print "ready", then zoo.save two different models into TARGET in turn, forever
-    python tests/reliability/child.py claim RUN_DIR START_AT
-        wait until time.time() >= START_AT, claim RUN_DIR as a new run, hold it for 1 s;
-        print "claimed" or "refused: <error>"
+    python tests/reliability/child.py claim RUN_DIR START_AT [resume]
+        wait until time.time() >= START_AT, claim RUN_DIR as a new run (or resume it), hold it
+        for 1 s; print "claimed" or "refused: <error>"
     python tests/reliability/child.py load REF ENDPOINT CACHE_DIR START_AT
         at START_AT, zoo.load(REF) from the Hub at ENDPOINT into CACHE_DIR; print "ok LATENT"
     python tests/reliability/child.py zoo ARG...
@@ -42,13 +42,14 @@ def save_loop(target: str) -> None:
         i += 1
 
 
-def claim(run_dir: str, start_at: float) -> None:
+def claim(run_dir: str, start_at: float, resume: bool = False) -> None:
     from zoo.runs import RunDir, RunError
 
     while time.time() < start_at:
         time.sleep(0.0005)
     try:
-        RunDir(run_dir).claim({"variant": "x", "pid": os.getpid()}, resume=False)
+        identity = {"variant": "x"} if resume else {"variant": "x", "pid": os.getpid()}
+        RunDir(run_dir).claim(identity, resume=resume)
     except RunError as exc:
         print(f"refused: {exc}", flush=True)
         return
@@ -61,7 +62,7 @@ if __name__ == "__main__":
         if sys.argv[1] == "save-loop":
             save_loop(sys.argv[2])
         elif sys.argv[1] == "claim":
-            claim(sys.argv[2], float(sys.argv[3]))
+            claim(sys.argv[2], float(sys.argv[3]), sys.argv[4:] == ["resume"])
         elif sys.argv[1] == "load":
             import zoo
 

@@ -108,6 +108,22 @@ def test_two_processes_never_own_one_run(tmp_path) -> None:
         assert "in use: another process (pid" in refusal or "already holds" in refusal
 
 
+def test_two_processes_never_resume_one_run(tmp_path) -> None:
+    """Two ``--resume`` of one run at the same instant: exactly one continues it."""
+    run = RunDir(tmp_path / "r")
+    run.claim({"variant": "x"}, resume=False)
+    with run.writing_checkpoint() as tmp:
+        (tmp / "trainer.json").write_text("{}")
+    run.release()
+    for _ in range(_trials(2)):
+        start = time.time() + 3.0
+        procs = [subprocess.Popen([sys.executable, str(CHILD), "claim", str(run.path), str(start),
+                                   "resume"], stdout=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+        outs = [p.communicate(timeout=60)[0].strip() for p in procs]
+        assert sorted(o.split(":")[0] for o in outs) == ["claimed", "refused"], outs
+
+
 def test_a_held_run_directory_is_refused_with_its_holder(tmp_path) -> None:
     run = tmp_path / "r"
     proc = subprocess.Popen([sys.executable, str(CHILD), "claim", str(run), "0"],

@@ -76,8 +76,9 @@ class MnistClassifier(nnx.Module):
     def features(self, x: jax.Array) -> jax.Array:
         """The feature layer's activations (after ReLU) of images ``x`` [B, H, W, C]:
         [B, feature_dim]. Deterministic."""
+        x = to_float_images(x)  # uint8 pixels are scaled here (documented), then checked
         check_images(x, self.config.image_shape, "MnistClassifier")
-        x = to_float_images(x) - 0.5
+        x = x - 0.5
         for conv in self.convs:
             x = jax.nn.relu(conv(x))
         return jax.nn.relu(self.feature(x.reshape(x.shape[0], -1)))
@@ -99,6 +100,7 @@ class MnistClassifier(nnx.Module):
         feature layer is dropped out at ``config.dropout``; after ``model.eval()``, or without
         ``rngs``, the logits are :meth:`logits`'s.
         """
+        x = to_float_images(x)
         check_images(x, self.config.image_shape, "MnistClassifier")
         labels = check_labels(labels, x.shape[0], self.config.num_classes, "MnistClassifier")
         key = None if self.deterministic else noise_key(rngs)

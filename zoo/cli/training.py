@@ -142,8 +142,8 @@ def add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--devices", default="1", metavar="N|all",
                    help="devices sharing each step, data-parallel (default 1; all: every one)")
     p.add_argument("--steps-per-dispatch", type=int, default=DEFAULT_STEPS_PER_DISPATCH,
-                   metavar="K", help="training steps per jitted call (default "
-                   f"{DEFAULT_STEPS_PER_DISPATCH}; 1: one call per step)")
+                   metavar="K", help="training steps per jitted call (default 0: auto, "
+                   "1 on CPU, 16 on GPU/TPU)")
     g = p.add_argument_group("one process per host (see below)")
     g.add_argument("--coordinator", metavar="HOST:PORT", help="process 0's address")
     g.add_argument("--num-processes", type=int, metavar="N", help="processes in the run")

@@ -32,11 +32,15 @@ def _image_shape(model: Any, who: str) -> tuple[int, int, int]:
     return tuple(shape)
 
 
-def _check_split(model: Any, images: Any, labels: Any, who: str) -> tuple:
+def _float(images: Any) -> np.ndarray:
+    """uint8 pixels scaled to float32 [0, 1] (the documented input); floats as they are."""
     images = np.asarray(images)
+    return images.astype(np.float32) / 255.0 if images.dtype == np.uint8 else images
+
+
+def _check_split(model: Any, images: Any, labels: Any, who: str) -> tuple:
+    images = _float(images)
     check_images(images, _image_shape(model, who), who)
-    if len(images) == 0:
-        raise InputError(f"{who}: no images given")
     labels = np.asarray(check_labels(labels, len(images), model.config.num_classes, who))
     return images, labels
 
@@ -50,7 +54,7 @@ def _forward(graphdef: Any, state: Any, x: jax.Array, what: str) -> jax.Array:
 def _batched(model: Any, images: Any, batch_size: int, what: str) -> np.ndarray:
     """Run ``model.logits`` or ``model.features`` over ``images`` [N, H, W, C] in fixed-size
     batches (the last one zero-padded, so one compilation serves any N): [N, K] or [N, F]."""
-    images = np.asarray(images)
+    images = _float(images)
     check_images(images, _image_shape(model, "classifier"), "classifier")
     graphdef, state = nnx.split(model)
     n = len(images)

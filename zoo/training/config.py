@@ -17,9 +17,10 @@ from zoo.errors import ConfigError, ZooError
 __all__ = ["DEFAULT_STEPS_PER_DISPATCH", "TrainConfig", "TrainResult", "TrainingDiverged",
            "fit_model_config", "identity", "make_optimizer", "parse_devices", "read_trainer_state"]
 
-#: Training steps per jitted call unless asked otherwise (``--steps-per-dispatch``): not part
-#: of a run's identity (the steps compute the same function; see :mod:`zoo.training.chunks`)
-DEFAULT_STEPS_PER_DISPATCH = 16
+#: Training steps per jitted call unless asked otherwise (``--steps-per-dispatch``); 0 is
+#: "auto" (:func:`zoo.training.chunks.resolve_steps_per_dispatch`: 1 on CPU, 16 on GPU/TPU).
+#: Not part of a run's identity: the steps compute the same function.
+DEFAULT_STEPS_PER_DISPATCH = 0
 
 
 @dataclasses.dataclass(frozen=True)

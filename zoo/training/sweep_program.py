@@ -34,7 +34,7 @@ from zoo.data import num_batches
 from zoo.errors import InputError
 from zoo.plugins import get_manager
 from zoo.runs import RunError
-from zoo.training.chunks import ALL_FINITE, keyed
+from zoo.training.chunks import ALL_FINITE, keyed, resolve_steps_per_dispatch
 from zoo.training.config import fit_model_config, make_optimizer
 from zoo.training.runlog import load_splits
 from zoo.training.sharding import key_data
@@ -71,8 +71,9 @@ class SweepProgram:
             raise InputError(f"batch_size {tc.batch_size} is larger than the training split "
                              f"({len(self.train_ds)} examples); lower it")
         self.total = tc.max_steps or tc.epochs * self.steps_per_epoch
-        self.chunk_size = chunk or min(50, math.gcd(tc.log_every, tc.eval_every,
-                                               tc.checkpoint_every))
+        # one step per call on CPU (resolve_steps_per_dispatch says why), else a log interval
+        interval = min(50, math.gcd(tc.log_every, tc.eval_every, tc.checkpoint_every))
+        self.chunk_size = chunk or (1 if resolve_steps_per_dispatch(0) == 1 else interval)
         num_classes = registry.get_dataset(tc.dataset).num_classes
         configs = [fit_model_config(spec.default_config.replace(**m.model_overrides),
                                     self.train_ds, num_classes, set(m.model_overrides))
