@@ -168,3 +168,18 @@ def test_compare_times_the_eager_twin(bench: Any, first_party: Any) -> None:
     (row,) = report["results"]
     assert _positive(row["images_per_s"]["eager"]) and _positive(row["ratios"]["zoo/eager"])
     assert row["twin_max_rel_error"] <= 1e-4 and report["refused"] == []
+
+
+def test_every_conv_lever_computes_lax_conv_and_the_profile_finds_the_convs(bench: Any) -> None:
+    """conv_levers.py refuses to time a lever that is not lax.conv's function; here every lever
+    passes that check on small layers (a 4x4 stride-2 and a 3x3 stride-1 conv), and
+    profile_convs.py reads a CNN's convolutions from zoo's own program."""
+    levers, profile = bench("conv_levers"), bench("profile_convs")
+    layers = [profile.ConvLayer("t", 1, 4, 8, 8, 3, 5, 4, 2),
+              profile.ConvLayer("t", 2, 4, 6, 6, 5, 4, 3, 1)]
+    for name, (fn, _) in levers.LEVERS.items():
+        for layer in layers:
+            assert levers.check_lever(fn, layer) < levers.TOLERANCE, (name, layer.name)
+    found = profile.conv_layers(_tiny(bench, "vqvae"), batch=4)
+    assert found and all(layer.batch == 4 for layer in found)
+    assert {layer.stride for layer in found} == {1, 2}
