@@ -56,7 +56,7 @@ class ZooTrainer:
         self._base = np.asarray(jax.random.key_data(jax.random.key(seed)))
         self._flag = np.int32(chunks.ALL_FINITE)
         self.steps_per_dispatch = chunks.resolve_steps_per_dispatch(
-            steps_per_dispatch or DEFAULT_STEPS_PER_DISPATCH)
+            steps_per_dispatch or DEFAULT_STEPS_PER_DISPATCH, self.model)
         self.step = 0
 
     def run(self, batches: list[tuple[np.ndarray, np.ndarray]], steps: int) -> float:

@@ -157,3 +157,16 @@ def test_non_finite_parameters_are_never_saved(world, tmp_path) -> None:
                                                r".*nothing to resume"):
         train("overflowing", out=tmp_path / "r", train_config=tc, progress=False)
     assert not (tmp_path / "r" / "checkpoints" / "last").exists()
+
+
+def test_auto_steps_per_dispatch_spares_convolutions_on_cpu(world) -> None:
+    """auto: a scan of CNN steps is 14x slower on XLA:CPU (benchmarks/README.md), so a model
+    with convolutions runs one step per call there; conv-free models run chunks of 16."""
+    assert jax.default_backend() == "cpu"  # the test machine
+    mlp = zoo.create("beta-vae", **TINY_MODEL)
+    cnn = zoo.create("beta-vae", **{**TINY_MODEL, "architecture": "cnn", "hidden_dims": (4,)})
+    assert chunks.resolve_steps_per_dispatch(0, mlp) == chunks.ACCELERATOR_STEPS_PER_DISPATCH
+    assert chunks.resolve_steps_per_dispatch(0, cnn) == 1
+    assert chunks.resolve_steps_per_dispatch(0, zoo.create("vqvae")) == 1
+    assert chunks.resolve_steps_per_dispatch(0) == 1  # no model to look at: the safe choice
+    assert chunks.resolve_steps_per_dispatch(3, cnn) == 3  # asked for: as asked

@@ -59,9 +59,10 @@ def train(
             (:class:`zoo.training.multihost.Cluster`); process 0 writes the run directory and
             draws the pictures, the others only compute. Call in a fresh process.
         steps_per_dispatch: training steps per jitted call (one ``lax.scan``; the steps next to
-            a log, validation or checkpoint point run one by one); 0: auto, 1 on CPU (where a
-            scanned step's convolutions run far slower), 16 on GPU/TPU. Not part of the run's
-            identity: any value computes the same steps, up to float rounding.
+            a log, validation or checkpoint point run one by one); 0: auto, 16, but 1 for a model
+            with convolutions on CPU (where a scanned step's convolutions run 14x slower). Not
+            part of the run's identity: any value computes the same steps, up to float
+            rounding.
     """
     result = run_training(variant, out, train_config, dict(model_overrides or {}),
                           resume=resume, until_step=until_step, progress=progress,

@@ -143,7 +143,7 @@ def add_train(sub: argparse._SubParsersAction) -> None:
                    help="devices sharing each step, data-parallel (default 1; all: every one)")
     p.add_argument("--steps-per-dispatch", type=int, default=DEFAULT_STEPS_PER_DISPATCH,
                    metavar="K", help="training steps per jitted call (default 0: auto, "
-                   "1 on CPU, 16 on GPU/TPU)")
+                   "16, or 1 for a model with convolutions on CPU)")
     g = p.add_argument_group("one process per host (see below)")
     g.add_argument("--coordinator", metavar="HOST:PORT", help="process 0's address")
     g.add_argument("--num-processes", type=int, metavar="N", help="processes in the run")

@@ -22,8 +22,9 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-__all__ = ["ACCELERATOR_STEPS_PER_DISPATCH", "all_finite", "dispatch_length", "keyed",
-           "note_first_bad", "resolve_steps_per_dispatch", "scan_steps"]
+__all__ = ["ACCELERATOR_STEPS_PER_DISPATCH", "all_finite", "dispatch_length",
+           "has_convolutions", "keyed", "note_first_bad", "resolve_steps_per_dispatch",
+           "scan_steps"]
 
 #: Steps per dispatch that "auto" picks on a GPU or TPU.
 ACCELERATOR_STEPS_PER_DISPATCH = 16
@@ -32,18 +33,32 @@ ACCELERATOR_STEPS_PER_DISPATCH = 16
 ALL_FINITE = -1
 
 
-def resolve_steps_per_dispatch(steps_per_dispatch: int) -> int:
-    """``steps_per_dispatch`` itself when >= 1; for 0 ("auto"): 1 on CPU, else
-    :data:`ACCELERATOR_STEPS_PER_DISPATCH`.
+def resolve_steps_per_dispatch(steps_per_dispatch: int, model: Any = None) -> int:
+    """``steps_per_dispatch`` itself when >= 1; for 0 ("auto"):
+    :data:`ACCELERATOR_STEPS_PER_DISPATCH` on a GPU or TPU, and on CPU too for a ``model``
+    (concrete or abstract) without convolutions; 1 on CPU for one with convolutions, or when
+    no model is given.
 
-    On XLA:CPU a step inside ``lax.scan`` (a while loop) runs its convolutions many times
-    slower than the same step dispatched alone (vqvae, batch 128: 184 against 2,583 images/s,
-    benchmarks/README.md), and an MLP gains nothing (29,839 against 29,778), so CPU runs one
-    step per call. On an accelerator a chunk saves a host round trip per step.
+    On XLA:CPU a step inside ``lax.scan`` (a while loop) runs its convolutions 14x slower than
+    the same step dispatched alone (vqvae, batch 128: 180 against 2,496 images/s), while an MLP
+    gains 6-7% (beta-vae 30,607 -> 32,628; benchmarks/README.md, "Steps per dispatch"). On an
+    accelerator a chunk saves a host round trip per step.
     """
     if steps_per_dispatch:
         return steps_per_dispatch
-    return 1 if jax.default_backend() == "cpu" else ACCELERATOR_STEPS_PER_DISPATCH
+    if jax.default_backend() != "cpu":
+        return ACCELERATOR_STEPS_PER_DISPATCH
+    if model is None or has_convolutions(model):
+        return 1
+    return ACCELERATOR_STEPS_PER_DISPATCH
+
+
+def has_convolutions(model: Any) -> bool:
+    """Whether ``model`` holds an ``nnx.Conv`` or ``nnx.ConvTranspose`` anywhere."""
+    from flax import nnx
+
+    return any(isinstance(node, nnx.Conv | nnx.ConvTranspose)
+               for _, node in nnx.iter_graph(model))
 
 
 def all_finite(metrics: dict[str, Any]) -> jax.Array:

@@ -18,7 +18,8 @@ __all__ = ["DEFAULT_STEPS_PER_DISPATCH", "TrainConfig", "TrainResult", "Training
            "fit_model_config", "identity", "make_optimizer", "parse_devices", "read_trainer_state"]
 
 #: Training steps per jitted call unless asked otherwise (``--steps-per-dispatch``); 0 is
-#: "auto" (:func:`zoo.training.chunks.resolve_steps_per_dispatch`: 1 on CPU, 16 on GPU/TPU).
+#: "auto" (:func:`zoo.training.chunks.resolve_steps_per_dispatch`: 16, but 1 for a model with
+#: convolutions on CPU).
 #: Not part of a run's identity: the steps compute the same function.
 DEFAULT_STEPS_PER_DISPATCH = 0
 

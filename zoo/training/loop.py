@@ -5,8 +5,8 @@ The data order is a function of (seed, epoch) and the noise of step ``s`` is
 ``fold_in(key(seed), s)``, so a resumed run continues exactly where the interrupted one stopped.
 Steps run ``steps_per_dispatch`` at a time (:mod:`~zoo.training.chunks`: one ``lax.scan`` per
 dispatch, no host sync between log points; the steps just before a log, validation or
-checkpoint point, or the end of an epoch, run one by one; "auto" is one step per call on CPU,
-16 on GPU/TPU), and an on-device flag records the
+checkpoint point, or the end of an epoch, run one by one; "auto" is 16 on GPU/TPU and for
+conv-free models on CPU, 1 for convolutional ones on CPU), and an on-device flag records the
 first step whose metrics were not finite: the loop stops at the next log point naming it, and
 never checkpoints or promotes a state that came after it.
 Every step is data-parallel over a mesh of ``devices`` devices (:mod:`~zoo.training.sharding`;
@@ -65,8 +65,7 @@ class Loop:
             raise InputError(f"steps_per_dispatch must be an int >= 1, or 0 for auto; got "
                              f"{steps_per_dispatch!r}")
         if cluster is not None:
-            multihost.start(cluster)  # before any JAX computation (the backend query below too)
-        self.steps_per_dispatch = chunks.resolve_steps_per_dispatch(steps_per_dispatch)
+            multihost.start(cluster)  # before any JAX computation
         self.parallel = DataParallel(resolve_device_count(devices, tc.batch_size))
         self.writer = multihost.is_writer()
         registry = get_manager().registry
@@ -87,6 +86,8 @@ class Loop:
 
         self.model = building.build(self.spec, self.config, seed=tc.seed)
         self.model.train()
+        self.steps_per_dispatch = chunks.resolve_steps_per_dispatch(steps_per_dispatch,
+                                                                    self.model)
         self.opt = nnx.Optimizer(self.model, make_optimizer(tc, self.total), wrt=nnx.Param)
         #: position; ``pending``: per-step metrics since the last log row (kept in checkpoints)
         self.step, self.epoch, self.batch_index, self.best = 0, 0, 0, math.inf

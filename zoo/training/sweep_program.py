@@ -71,9 +71,6 @@ class SweepProgram:
             raise InputError(f"batch_size {tc.batch_size} is larger than the training split "
                              f"({len(self.train_ds)} examples); lower it")
         self.total = tc.max_steps or tc.epochs * self.steps_per_epoch
-        # one step per call on CPU (resolve_steps_per_dispatch says why), else a log interval
-        interval = min(50, math.gcd(tc.log_every, tc.eval_every, tc.checkpoint_every))
-        self.chunk_size = chunk or (1 if resolve_steps_per_dispatch(0) == 1 else interval)
         num_classes = registry.get_dataset(tc.dataset).num_classes
         configs = [fit_model_config(spec.default_config.replace(**m.model_overrides),
                                     self.train_ds, num_classes, set(m.model_overrides))
@@ -81,6 +78,10 @@ class SweepProgram:
         fields = grid.model_fields
         refuse_model_changes(spec, configs[0], {f: grid.axes[f] for f in fields})
         self.graphdef, abstract = self._template(configs[0], fields)
+        # a log interval per call, but one step for a CNN on CPU (resolve_steps_per_dispatch)
+        model = nnx.merge(self.graphdef, abstract)[0]
+        interval = min(50, math.gcd(tc.log_every, tc.eval_every, tc.checkpoint_every))
+        self.chunk_size = chunk or (1 if resolve_steps_per_dispatch(0, model) == 1 else interval)
         self._train = make_settings_train_step(spec, configs[0], self.graphdef)
         image = self.train_ds.images.shape[1:]
         example = (abstract, jax.ShapeDtypeStruct((tc.batch_size, *image), jnp.float32),
