@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import jax
 
 __all__ = ["check_image_values", "check_images", "check_labels", "input_checks",
-           "input_checks_enabled", "set_input_checks"]
+           "input_checks_enabled", "pixels_to_unit", "set_input_checks"]
 
 #: Values a little outside [0, 1] that float rounding of a correct scaling can produce.
 _SLACK = 1e-6
@@ -57,6 +57,16 @@ def input_checks(enabled: bool) -> Iterator[None]:
         yield
     finally:
         _enabled = previous
+
+
+def pixels_to_unit(pixels: Any) -> Any:
+    """uint8 pixels [...] (0..255) as model input: float32 in [0, 1], a new array (``/ 255``
+    keeps 0 -> 0.0 and 255 -> 1.0 exact)."""
+    import numpy as np
+
+    x = np.asarray(pixels).astype(np.float32)
+    x /= 255.0
+    return x
 
 
 def _fix(dataset_hint: bool = True) -> str:

@@ -95,14 +95,29 @@ def test_sigkill_during_save_never_mixes_or_loses_the_model(world, tmp_path) -> 
 
 
 # -- run directories -----------------------------------------------------------------------------
+def _race(run: Path, *mode: str) -> list[str]:
+    """Two child processes claim ``run`` (``mode``: ``"resume"`` or nothing) at the same
+    instant; what each printed."""
+    start = time.time() + 3.0  # both are started and waiting by then
+    procs = [subprocess.Popen([sys.executable, str(CHILD), "claim", str(run), str(start), *mode],
+                              stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    return [p.communicate(timeout=60)[0].strip() for p in procs]
+
+
+def _run_with_a_checkpoint(path: Path) -> RunDir:
+    """A run directory claimed and released, holding a (minimal) last checkpoint."""
+    run = RunDir(path)
+    run.claim({"variant": "x"}, resume=False)
+    with run.writing_checkpoint() as tmp:
+        (tmp / "trainer.json").write_text("{}")
+    run.release()
+    return run
+
+
 def test_two_processes_never_own_one_run(tmp_path) -> None:
     """Two processes claim one new run directory at the same instant: exactly one gets it."""
     for trial in range(_trials(3)):
-        run = tmp_path / f"r{trial}"
-        start = time.time() + 3.0  # both are started and waiting by then
-        procs = [subprocess.Popen([sys.executable, str(CHILD), "claim", str(run), str(start)],
-                                  stdout=subprocess.PIPE, text=True) for _ in range(2)]
-        outs = [p.communicate(timeout=60)[0].strip() for p in procs]
+        outs = _race(tmp_path / f"r{trial}")
         assert sorted(o.split(":")[0] for o in outs) == ["claimed", "refused"], outs
         refusal = next(o for o in outs if o.startswith("refused"))
         assert "in use: another process (pid" in refusal or "already holds" in refusal
@@ -110,17 +125,9 @@ def test_two_processes_never_own_one_run(tmp_path) -> None:
 
 def test_two_processes_never_resume_one_run(tmp_path) -> None:
     """Two ``--resume`` of one run at the same instant: exactly one continues it."""
-    run = RunDir(tmp_path / "r")
-    run.claim({"variant": "x"}, resume=False)
-    with run.writing_checkpoint() as tmp:
-        (tmp / "trainer.json").write_text("{}")
-    run.release()
+    run = _run_with_a_checkpoint(tmp_path / "r")
     for _ in range(_trials(2)):
-        start = time.time() + 3.0
-        procs = [subprocess.Popen([sys.executable, str(CHILD), "claim", str(run.path), str(start),
-                                   "resume"], stdout=subprocess.PIPE, text=True)
-                 for _ in range(2)]
-        outs = [p.communicate(timeout=60)[0].strip() for p in procs]
+        outs = _race(run.path, "resume")
         assert sorted(o.split(":")[0] for o in outs) == ["claimed", "refused"], outs
 
 
@@ -160,11 +167,7 @@ def test_a_failed_claim_of_a_new_directory_leaves_nothing(tmp_path) -> None:
 
 
 def test_stale_temporaries_are_removed_by_the_next_claim(tmp_path) -> None:
-    run = RunDir(tmp_path / "r")
-    run.claim({"variant": "x"}, resume=False)
-    with run.writing_checkpoint() as tmp:
-        (tmp / "trainer.json").write_text("{}")
-    run.release()
+    run = _run_with_a_checkpoint(tmp_path / "r")
     # what a process killed mid-write leaves
     (run.path / ".metrics.jsonl.abc123.tmp").write_text("half")
     (run.path / "checkpoints" / ".last.xyz.tmp").mkdir()

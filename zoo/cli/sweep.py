@@ -9,7 +9,7 @@ import sys
 
 from zoo import api
 from zoo import sweep as sweeping
-from zoo.cli.training import run_settings, split_overrides
+from zoo.cli.training import add_run_options, run_settings, split_overrides
 from zoo.config import parse_overrides
 from zoo.errors import ConfigError
 from zoo.training import TrainConfig
@@ -68,13 +68,9 @@ def add_sweep(sub: argparse._SubParsersAction) -> None:
     p.add_argument("variant")
     p.add_argument("overrides", nargs="*", metavar="key=v1,v2",
                    help="swept settings (several values) and shared ones (one value)")
-    p.add_argument("--dataset", help="dataset name (default: the train config's, mnist)")
-    p.add_argument("--preset", help="a named training recipe (`zoo list --presets`)")
-    p.add_argument("--out", required=True, help="sweep directory (new unless --resume)")
-    p.add_argument("--resume", action="store_true", help="continue the sweep in --out")
-    p.add_argument("--until-step", type=int, help="stop (with checkpoints) at this step")
-    p.add_argument("--chunk", type=int, help="steps per dispatch (default: up to 50)")
+    add_run_options(p, "sweep")
+    p.add_argument("--chunk", type=int, help="steps per dispatch (default: a log interval, at "
+                   "most 50; 1 for a model with convolutions on CPU)")
     p.add_argument("--json", action="store_true", help="print summary.json instead of a table")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--devices", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_sweep)

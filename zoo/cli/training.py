@@ -127,18 +127,24 @@ one during the run, ends with an error. Send Ctrl-C to every process. E.g. on tw
 """
 
 
+def add_run_options(p: argparse.ArgumentParser, kind: str) -> None:
+    """The options ``zoo train`` and ``zoo sweep`` share; ``kind`` ("run" or "sweep") names
+    what ``--out`` holds."""
+    p.add_argument("--dataset", help="dataset name (default: the train config's, mnist)")
+    p.add_argument("--preset", help="a named training recipe (`zoo list --presets`), e.g. smoke")
+    p.add_argument("--out", required=True, help=f"{kind} directory (must be new unless --resume)")
+    p.add_argument("--resume", action="store_true", help=f"continue the {kind} in --out")
+    p.add_argument("--until-step", type=int, help="stop at this step, checkpointed")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
 def add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a variant on a dataset into a run directory",
                        epilog=_TRAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("variant")
     p.add_argument("overrides", nargs="*", metavar="key=value",
                    help="training or model settings, e.g. epochs=5 latent_dim=8")
-    p.add_argument("--dataset", help="dataset name (default: the train config's, mnist)")
-    p.add_argument("--preset", help="a named training recipe (`zoo list --presets`), e.g. smoke")
-    p.add_argument("--out", required=True, help="run directory (must be new unless --resume)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out")
-    p.add_argument("--until-step", type=int, help="stop (with a checkpoint) at this step")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_run_options(p, "run")
     p.add_argument("--devices", default="1", metavar="N|all",
                    help="devices sharing each step, data-parallel (default 1; all: every one)")
     p.add_argument("--steps-per-dispatch", type=int, default=DEFAULT_STEPS_PER_DISPATCH,

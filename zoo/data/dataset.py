@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from zoo.data.errors import DatasetError
+from zoo.inputs import pixels_to_unit
 
 if TYPE_CHECKING:
     import numpy as np
@@ -98,11 +99,7 @@ class ArrayDataset:
     def float_images(self, start: int = 0, stop: int | None = None) -> Any:
         """Images ``[start:stop]`` as models take them: float32 ``[n, H, W, C]`` in [0, 1]
         (``images / 255``; 0 and 255 map to 0.0 and 1.0 exactly)."""
-        import numpy as np
-
-        x = self.images[start:stop].astype(np.float32)
-        x /= 255.0
-        return x
+        return pixels_to_unit(self.images[start:stop])
 
     def subset(self, indices: Any) -> ArrayDataset:
         """The examples at ``indices`` (integer positions or a boolean mask), in that order."""

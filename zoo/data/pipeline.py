@@ -17,6 +17,7 @@ import numpy as np
 
 from zoo.data.core import ArrayDataset
 from zoo.data.errors import DatasetError
+from zoo.inputs import pixels_to_unit
 
 __all__ = ["BatchIterator", "batches", "epoch_order", "num_batches"]
 
@@ -53,8 +54,7 @@ def _assemble(
 ) -> Iterator[dict[str, np.ndarray]]:
     for b in range(first, last):
         idx = order[b * batch_size:(b + 1) * batch_size]
-        x = dataset.images[idx].astype(np.float32)
-        x /= 255.0  # division keeps 0 -> 0.0 and 255 -> 1.0 exact
+        x = pixels_to_unit(dataset.images[idx])
         if binarize:
             rng = np.random.default_rng([seed, epoch, b, _BINARIZE_TAG])
             x = (rng.random(x.shape, dtype=np.float32) < x).astype(np.float32)

@@ -123,8 +123,9 @@ def fetch_hub_ref(ref: str, *, revision: str | None = None, local_files_only: bo
             known[name] = _hub_etag(repo_id, name, resolved.revision, opts)
         verify_cached_blob(name, path, fix, known.get(name))
     if resolved.source == "Hub":  # checked: note the ids for later loads of this snapshot
-        _write_record(record, {name: blob_etag(path) or known[name]
-                               for name, path in resolved.files.items()})
+        ids = {name: blob_etag(path) or known[name] for name, path in resolved.files.items()}
+        if ids != known:  # unchanged after the first load: no write
+            _write_record(record, ids)
     return resolved
 
 

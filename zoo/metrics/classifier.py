@@ -18,6 +18,7 @@ import numpy as np
 from flax import nnx
 
 from zoo.errors import InputError
+from zoo.inputs import pixels_to_unit
 from zoo.nn import check_images, check_labels
 
 __all__ = ["accuracy", "classifier_fid", "conditional_accuracy", "extract_features", "predict"]
@@ -35,7 +36,7 @@ def _image_shape(model: Any, who: str) -> tuple[int, int, int]:
 def _float(images: Any) -> np.ndarray:
     """uint8 pixels scaled to float32 [0, 1] (the documented input); floats as they are."""
     images = np.asarray(images)
-    return images.astype(np.float32) / 255.0 if images.dtype == np.uint8 else images
+    return pixels_to_unit(images) if images.dtype == np.uint8 else images
 
 
 def _check_split(model: Any, images: Any, labels: Any, who: str) -> tuple:
