@@ -119,39 +119,50 @@ class ConvEncoder(nnx.Module):
 
 
 class ConvDecoder(nnx.Module):
-    """Mirror of :class:`ConvEncoder`: per stage a 3x3 conv then a 2x pixel shuffle, then a 3x3
-    conv to ``out_channels`` logits. [B, h, w, in_channels] -> [B, h*2^n, w*2^n, out_channels].
+    """Mirror of :class:`ConvEncoder`: per stage a 3x3 conv then a 2x pixel shuffle.
+    [B, h, w, in_channels] -> [B, h*2^n, w*2^n, out_channels] logits.
 
-    Stage widths mirror the encoder's feature maps at each resolution (``hidden[-2], ...,
-    hidden[0]``, then ``hidden[0] // 2`` at full resolution), so the decoder costs about what the
-    encoder does instead of carrying the widest channel count up to full resolution."""
+    By default the stage widths mirror the encoder's feature maps at each resolution
+    (``hidden[-2], ..., hidden[0]``, then ``hidden[0] // 2`` at full resolution) and a 3x3 conv
+    maps them to ``out_channels``, so the decoder costs about what the encoder does instead of
+    carrying the widest channel count up to full resolution. ``mirror=True`` is the exact mirror
+    (disentanglement_lib's deconv decoder): the last stage gives ``out_channels`` directly. A 3x3
+    conv plus pixel shuffle can compute any 4x4 stride-2 transposed convolution, and runs faster."""
 
     def __init__(self, in_channels: int, hidden: Sequence[int], out_channels: int, act: str, *,
-                 rngs: nnx.Rngs) -> None:
-        chans = [in_channels, *reversed(hidden[:-1]), max(hidden[0] // 2, 1)]
+                 rngs: nnx.Rngs, mirror: bool = False) -> None:
+        if mirror:
+            chans = [in_channels, *reversed(hidden[:-1]), out_channels]
+        else:
+            chans = [in_channels, *reversed(hidden[:-1]), max(hidden[0] // 2, 1)]
         self.ups = nnx.List([nnx.Conv(a, 4 * b, kernel_size=(3, 3), padding="SAME", rngs=rngs)
                              for a, b in itertools.pairwise(chans)])
-        self.out = nnx.Conv(chans[-1], out_channels, kernel_size=(3, 3), padding="SAME", rngs=rngs)
+        self.out = None if mirror else nnx.Conv(chans[-1], out_channels, kernel_size=(3, 3),
+                                                padding="SAME", rngs=rngs)
         self.act_name = act
 
     @_chunked
     def __call__(self, x: jax.Array) -> jax.Array:
         act = activation(self.act_name)
-        for up in self.ups:
-            x = act(depth_to_space(up(x), 2))
-        return self.out(x)
+        for i, up in enumerate(self.ups):
+            x = depth_to_space(up(x), 2)
+            if self.out is not None or i < len(self.ups) - 1:
+                x = act(x)
+        return x if self.out is None else self.out(x)
 
 
 class ImageEncoder(nnx.Module):
     """Image (plus an optional conditioning vector) -> a feature vector [B, out_features].
 
     ``architecture="mlp"`` flattens the image and concatenates ``cond`` before the MLP;
-    ``"cnn"`` runs :class:`ConvEncoder`, flattens, concatenates ``cond`` and applies a linear head.
+    ``"cnn"`` runs :class:`ConvEncoder`, flattens, concatenates ``cond`` and applies dense layers
+    of widths ``dense`` (none by default), then a linear head.
     """
 
     def __init__(
         self, image_shape: tuple[int, int, int], architecture: str, hidden: Sequence[int],
         out_features: int, act: str, *, cond_features: int = 0, rngs: nnx.Rngs,
+        dense: Sequence[int] = (),
     ) -> None:
         h, w, c = image_shape
         self.architecture = architecture
@@ -163,7 +174,7 @@ class ImageEncoder(nnx.Module):
             self.conv = ConvEncoder(c, hidden, act, rngs=rngs)
             factor = 2 ** len(hidden)
             flat = (h // factor) * (w // factor) * hidden[-1]
-            self.head = MLP(flat + cond_features, (), out_features, act, rngs=rngs)
+            self.head = MLP(flat + cond_features, dense, out_features, act, rngs=rngs)
         else:
             raise ValueError(f"unknown architecture {architecture!r}; use 'mlp' or 'cnn'")
 
@@ -180,34 +191,40 @@ class ImageDecoder(nnx.Module):
     """Vector [B, in_features] -> image logits [B, H, W, C] (no output activation).
 
     ``"mlp"``: dense layers ``reversed(hidden)`` then a linear map to H*W*C.
-    ``"cnn"``: a linear map to the smallest feature grid, then :class:`ConvDecoder`.
+    ``"cnn"``: dense layers of widths ``reversed(dense)`` (none by default), a linear map to the
+    smallest feature grid, then :class:`ConvDecoder` (``mirror`` passed on).
     """
 
     def __init__(
         self, in_features: int, image_shape: tuple[int, int, int], architecture: str,
-        hidden: Sequence[int], act: str, *, rngs: nnx.Rngs,
+        hidden: Sequence[int], act: str, *, rngs: nnx.Rngs, dense: Sequence[int] = (),
+        mirror: bool = False,
     ) -> None:
         h, w, c = image_shape
         self.image_shape = (h, w, c)
         self.act_name = act
         if architecture == "mlp":
             self.mlp = MLP(in_features, list(reversed(hidden)), h * w * c, act, rngs=rngs)
-            self.proj = None
-            self.conv = None
+            self.dense = self.proj = self.conv = None
         elif architecture == "cnn":
             factor = 2 ** len(hidden)
             self.grid = (h // factor, w // factor, hidden[-1])
             self.mlp = None
-            self.proj = nnx.Linear(in_features, self.grid[0] * self.grid[1] * self.grid[2],
-                                   rngs=rngs)
-            self.conv = ConvDecoder(hidden[-1], hidden, c, act, rngs=rngs)
+            widths = list(reversed(dense))
+            self.dense = (MLP(in_features, widths[:-1], widths[-1], act, rngs=rngs)
+                          if dense else None)
+            self.proj = nnx.Linear(widths[-1] if dense else in_features,
+                                   self.grid[0] * self.grid[1] * self.grid[2], rngs=rngs)
+            self.conv = ConvDecoder(hidden[-1], hidden, c, act, rngs=rngs, mirror=mirror)
         else:
             raise ValueError(f"unknown architecture {architecture!r}; use 'mlp' or 'cnn'")
 
     def __call__(self, z: jax.Array) -> jax.Array:
         if self.mlp is not None:
             return self.mlp(z).reshape(z.shape[0], *self.image_shape)
-        x = activation(self.act_name)(self.proj(z))
+        act = activation(self.act_name)
+        x = z if self.dense is None else act(self.dense(z))
+        x = act(self.proj(x))
         return self.conv(x.reshape(z.shape[0], *self.grid))
 
 

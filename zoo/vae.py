@@ -41,10 +41,11 @@ class GaussianVAE(nnx.Module):
         c = config
         self.encoder = ImageEncoder(
             c.image_shape, c.architecture, c.hidden, 2 * c.latent_dim, c.activation,
-            rngs=rngs,
+            rngs=rngs, dense=getattr(c, "dense_dims", ()),
         )
         self.decoder = ImageDecoder(
-            c.latent_dim, c.image_shape, c.architecture, c.hidden, c.activation, rngs=rngs
+            c.latent_dim, c.image_shape, c.architecture, c.hidden, c.activation, rngs=rngs,
+            dense=getattr(c, "dense_dims", ()), mirror=getattr(c, "mirror_decoder", False),
         )
 
     def encode(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:

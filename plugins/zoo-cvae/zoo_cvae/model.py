@@ -53,11 +53,11 @@ class CVAE(nnx.Module):
         )
         self.encoder = ImageEncoder(
             c.image_shape, c.architecture, c.hidden, 2 * c.latent_dim, c.activation,
-            cond_features=c.label_features, rngs=rngs,
+            cond_features=c.label_features, rngs=rngs, dense=c.dense_dims,
         )
         self.decoder = ImageDecoder(
             c.latent_dim + c.label_features, c.image_shape, c.architecture, c.hidden,
-            c.activation, rngs=rngs,
+            c.activation, rngs=rngs, dense=c.dense_dims, mirror=c.mirror_decoder,
         )
 
     def embed_labels(self, labels: jax.Array) -> jax.Array:

@@ -41,6 +41,11 @@ class VQVAEConfig(ImageModelConfig):
                 f"{name}.architecture must be 'cnn', got {self.architecture!r}: a VQ-VAE "
                 "quantises a spatial grid of encoder features, which only the CNN encoder has"
             )
+        if self.dense_dims:
+            raise ConfigError(
+                f"{name}.dense_dims must be empty, got {self.dense_dims!r}: a VQ-VAE quantises the "
+                "conv grid itself, so there is no dense layer to add"
+            )
         for field in ("embedding_dim", "num_embeddings"):
             if getattr(self, field) < 1:
                 raise ConfigError(f"{name}.{field} must be >= 1, got {getattr(self, field)}")

@@ -146,7 +146,7 @@ class VQVAE(nnx.Module):
             c.embedding_dim, c.hidden[-1], kernel_size=(3, 3), padding="SAME", rngs=rngs
         )
         self.decoder = ConvDecoder(
-            c.hidden[-1], c.hidden, c.channels, c.activation, rngs=rngs
+            c.hidden[-1], c.hidden, c.channels, c.activation, rngs=rngs, mirror=c.mirror_decoder
         )
 
     # -- pieces ----------------------------------------------------------------------------------
