@@ -2,6 +2,7 @@
 
     python scripts/pretrained.py train NAME --runs runs/       # zoo train VARIANT --preset NAME
     python scripts/pretrained.py bundle NAME --runs runs/      # zoo eval + figures + zoo bundle
+    python scripts/pretrained.py bundle NAME --run R1 --seed-runs R0 R1 R2   # ship R1, report all
     python scripts/pretrained.py list
 
 This script keeps no recipe of its own. A recipe is a preset with a ``release``
@@ -12,6 +13,13 @@ of the plugin that registered the preset (the directory of its entry-point modul
 entry and ``model_cards/NAME.md``; ``zoo check-cards`` measures them again. A release with
 ``card_only`` (weights that already ship, e.g. the core's classifier-mnist) only rewrites the
 card from the bundled copy.
+
+``--seed-runs`` names every run of the recipe under different seeds (each run's seed is its
+run.json's ``train_config.seed``; the shipped ``--run`` is one of them). Each is measured like
+the shipped run (``RUN/eval.json``), and the card gets a "Seeds" section: one row per seed,
+their median, min and max, the scores beside the release's ``published`` ranges
+(``seeds.png``) and MIG against images seen from each run's ``mig_curve.jsonl``
+(``mig_curve.png``), both drawn into the shipped run's ``plots/``.
 """
 
 from __future__ import annotations
@@ -74,34 +82,96 @@ def _shipped_copy(name: str) -> Path:
     return files["config.json"].parent
 
 
+def _evaluation(model: Path, run: Path, dataset: str, options: dict, reuse: bool) -> dict:
+    """``RUN/eval.json``: measured with the recipe's options, or reused (``--reuse-eval``) if it
+    was measured with them."""
+    from zoo.evaluate import evaluate
+
+    saved = run / "eval.json"
+    result = json.loads(saved.read_text()) if reuse and saved.is_file() else None
+    if (result is None or result.get("dataset") != dataset
+            or any(result["options"].get(k) != v for k, v in options.items())):
+        result = evaluate(model, dataset, **options)
+        saved.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    return result
+
+
+def _seed_of(run: Path) -> int:
+    """The training seed of ``run`` (its run.json), after checking it is a finished run."""
+    for needed in ("run.json", "best"):
+        if not (run / needed).exists():
+            raise SystemExit(f"seed run {run} has no {needed}: pass finished run directories")
+    return int(json.loads((run / "run.json").read_text())["train_config"]["seed"])
+
+
+def _seed_figures(run: Path, seed_runs: dict[Path, dict], shipped: Path,
+                  published: dict) -> list[dict[str, str]]:
+    """Draw the card's per-seed figures into ``RUN/plots/``; return their figure entries."""
+    from zoo.cards_seeds import MIG_FLOOR, seed_entry
+    from zoo.viz import read_history, save_mig_curves, save_seed_scores
+
+    seeds = {r: _seed_of(r) for r in seed_runs}
+    entries = [seed_entry(seeds[r], result) for r, result in seed_runs.items()]
+    scores = save_seed_scores(run / "plots" / "seeds.png", entries,
+                              shipped_seed=seeds[shipped], published=published)
+    figures = [{"title": "Scores of each seed (dots; the shipped seed a red star)"
+                         + (" beside published ranges (grey bars)" if published else ""),
+                "file": str(scores)}]
+    curves = {}
+    for r in sorted(seed_runs, key=seeds.get):
+        if (r / "mig_curve.jsonl").is_file():
+            label = f"seed {seeds[r]}" + (" (shipped)" if r == shipped else "")
+            curves[label] = read_history(r / "mig_curve.jsonl")
+        else:
+            print(f"note: {r} has no mig_curve.jsonl (scripts/mig_curve.py watch writes it while "
+                  "the run trains); its curve is left out", file=sys.stderr)
+    if curves:
+        path = save_mig_curves(run / "plots" / "mig_curve.png", curves, floor=MIG_FLOOR,
+                               highlight=f"seed {seeds[shipped]} (shipped)")
+        figures.append({"title": "MIG (10,000 points, 20 bins) against images seen, one line per "
+                                 f"seed; dashed: the floor {MIG_FLOOR:g}", "file": str(path)})
+    return figures
+
+
 def cmd_bundle(args: argparse.Namespace) -> None:
     from zoo.bundle import bundle
-    from zoo.evaluate import evaluate
 
     preset = releases()[args.name]
     release = dict(preset.release or {})
     card_only = bool(release.get("card_only"))
     run = args.run or args.runs / args.name
+    seed_list = list(args.seed_runs or ())
+    if seed_list and card_only:
+        raise SystemExit(f"{args.name}: release says card_only; it has no seed runs to report")
+    if seed_list and run.resolve() not in {r.resolve() for r in seed_list}:
+        raise SystemExit(f"the shipped run {run} is not one of --seed-runs "
+                         f"({' '.join(map(str, seed_list))}): ship one of the seeds")
+    for r in seed_list:
+        _seed_of(r)
     model = _shipped_copy(args.name) if card_only else run / "best"
     run.mkdir(parents=True, exist_ok=True)
     options = dict(release["eval"])
     dataset = options.pop("dataset")
-    saved = run / "eval.json"
-    result = json.loads(saved.read_text()) if args.reuse_eval and saved.is_file() else None
-    if result is None or any(result["options"].get(k) != v for k, v in options.items()):
-        result = evaluate(model, dataset, **options)
-        saved.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    result = _evaluation(model, run, dataset, options, args.reuse_eval)
+    seed_runs = {r: result if r.resolve() == run.resolve()
+                 else _evaluation(r / "best", r, dataset, options, args.reuse_eval)
+                 for r in seed_list}
+    shipped = next((r for r in seed_list if r.resolve() == run.resolve()), run)
     figures = [{"title": title, "file": str(run / "plots" / fname)}
                for fname, title in release.get("figures", {}).items()]
+    published = dict(release.get("published") or {})
+    seed_figures = _seed_figures(run, seed_runs, shipped, published) if seed_runs else []
     card = {"limitations": release["limitations"], "description": release["description"],
             "pipeline_tag": release.get("pipeline_tag"),
-            "train_command": _train_command(preset)}
+            "train_command": _train_command(preset),
+            "published": published if seed_runs and published else None}
     if args.notes:
         card["notes"] = args.notes.read_text(encoding="utf-8")
     package = None if card_only else plugin_package(preset)
     spec = bundle(model if card_only else run, args.name, package, eval_result=result,
                   repo_id=f"{REPO_ORG}/{args.name}", description=release["summary"],
-                  card=card, figures=figures, cards_dir=ROOT / "model_cards")
+                  card=card, figures=figures, cards_dir=ROOT / "model_cards",
+                  seed_runs=seed_runs or None, seed_figures=seed_figures)
     print(json.dumps({"bundled": args.name, "files": dict(spec.files) if spec else None}))
 
 
@@ -123,6 +193,10 @@ def main() -> None:
         p.add_argument("--reuse-eval", action="store_true",
                        help="reuse RUN/eval.json if it was measured with the recipe's options")
         p.add_argument("--notes", type=Path, help="Markdown added to the card's Notes")
+        if name == "bundle":
+            p.add_argument("--seed-runs", type=Path, nargs="+", metavar="RUN",
+                           help="every run of the recipe under another seed, --run among them: "
+                                "the card reports each seed (table, figures)")
         p.set_defaults(func=func)
     sub.add_parser("list", help="the publishable recipes: name, variant, plugin").set_defaults(
         func=cmd_list)

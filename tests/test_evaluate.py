@@ -94,6 +94,18 @@ def test_eval_disentanglement_on_factor_data(world, tmp_path) -> None:
     d = r["disentanglement"]
     assert 0 <= d["mig"]["mig"] <= 1
     assert 0 <= d["dci"]["disentanglement"] <= 1 and 0 <= d["sap"]["sap"] <= 1
+    # the same points and numbers from encoding only those points
+    alone = evaluate(best, "bars", split="train", disentanglement_points=80, dci_model="lasso",
+                     only_disentanglement=True)
+    assert set(alone) == {"variant", "dataset", "split", "examples", "binarized", "options",
+                          "disentanglement"} and alone["options"]["only_disentanglement"]
+    a = alone["disentanglement"]
+    assert a["mig"]["mig"] == pytest.approx(d["mig"]["mig"], abs=1e-6)
+    assert a["sap"]["sap"] == pytest.approx(d["sap"]["sap"], abs=1e-6)
+    for key in ("disentanglement", "completeness", "informativeness_test"):
+        assert a["dci"][key] == pytest.approx(d["dci"][key], abs=1e-6)
+    with pytest.raises(zoo.ZooError, match="ground-truth factors"):
+        evaluate(best, "stripes", only_disentanglement=True)
 
 
 def test_eval_bad_inputs(world, tmp_path) -> None:

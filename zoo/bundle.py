@@ -12,6 +12,9 @@ Bundling a run (or a model directory) as pretrained ``NAME`` into the package at
    the options they were measured with, the training command and config), copying figures into
    ``CARDS_DIR/assets/NAME/``.
 
+With ``seed_runs`` (several runs of the same recipe under different seeds, the source among
+them, each with its evaluation) the card also reports every seed (:mod:`zoo.cards_seeds`).
+
 Everything is checked (the card has metrics, the eval was of this model's dataset, the figures
 exist) before anything is written. The plugin's ``pyproject.toml`` must ship
 ``pretrained/*/*`` and ``pretrained/manifest.json`` as package data.
@@ -29,6 +32,7 @@ from typing import Any
 
 from zoo import building, cards, serialization
 from zoo._io import _umask, atomic_write_bytes, atomic_write_text
+from zoo.cards_seeds import seed_entry
 from zoo.errors import ZooError
 from zoo.hashing import sha256_file
 from zoo.loading import load
@@ -54,6 +58,46 @@ def eval_options_from_result(result: Mapping[str, Any]) -> dict[str, Any]:
         options.setdefault("iw_examples", int(result.get("iw_examples", 2000)))
     return {"dataset": result["dataset"],
             **{k: options[k] for k in _EVAL_OPTION_KEYS if k in options}}
+
+
+def _recipe(identity: Mapping[str, Any]) -> dict[str, Any]:
+    """A run's identity without its seed: what runs of one recipe share."""
+    train = {k: v for k, v in (identity.get("train_config") or {}).items() if k != "seed"}
+    return {"variant": identity.get("variant"), "model_config": identity.get("model_config"),
+            "train_config": train}
+
+
+def _seed_entries(identity: Mapping[str, Any] | None, eval_result: Mapping[str, Any],
+                  seed_runs: Mapping[Any, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The card's ``seeds`` from the seed runs and their evaluations, checked: runs of the
+    shipped run's recipe, distinct seeds, the shipped seed among them, measured alike."""
+    if identity is None:
+        raise ZooError("seed_runs need the shipped model as a run directory (with run.json), "
+                       "so that its seed and recipe are known")
+    options = eval_options_from_result(eval_result)
+    shipped = (identity.get("train_config") or {}).get("seed")
+    entries: dict[int, dict[str, Any]] = {}
+    for run, result in seed_runs.items():
+        _, other = model_directory(Path(run))
+        if other is None:
+            raise ZooError(f"seed run {str(run)!r} has no run.json: pass run directories")
+        seed = (other.get("train_config") or {}).get("seed")
+        if _recipe(other) != _recipe(identity):
+            raise ZooError(f"seed run {str(run)!r} is not of the shipped run's recipe (its "
+                           "variant, model or training config differ beyond the seed)")
+        if seed in entries:
+            raise ZooError(f"two seed runs have seed {seed}: pass one run per seed")
+        if eval_options_from_result(result) != options:
+            raise ZooError(f"seed run {str(run)!r} was evaluated with other options than the "
+                           f"shipped model ({eval_options_from_result(result)} vs {options})")
+        entries[seed] = seed_entry(seed, result)
+    if shipped not in entries:
+        raise ZooError(f"the shipped run has seed {shipped}, which none of the seed runs has "
+                       f"({', '.join(map(str, sorted(entries)))}): ship one of the seed runs")
+    if entries[shipped] != seed_entry(shipped, eval_result):
+        raise ZooError(f"seed {shipped}'s evaluation differs from the shipped model's: pass the "
+                       "same eval result for the shipped run in both places")
+    return [entries[s] for s in sorted(entries)]
 
 
 def _config_overrides(model: Any) -> dict[str, Any]:
@@ -125,6 +169,8 @@ def bundle(
     card: Mapping[str, Any] | None = None,
     figures: Sequence[Mapping[str, str]] = (),
     cards_dir: str | os.PathLike[str] = "model_cards",
+    seed_runs: Mapping[str | os.PathLike[str], Mapping[str, Any]] | None = None,
+    seed_figures: Sequence[Mapping[str, str]] = (),
 ) -> PretrainedSpec | None:
     """Bundle the model at ``source`` (a run directory or a :func:`zoo.save` directory) as
     pretrained ``name`` into the package ``package_dir``; return the manifest entry.
@@ -136,6 +182,9 @@ def bundle(
         revision: the Hub commit sha ``zoo push`` printed, or ``""`` if not published yet.
         card: extra card fields (``train_command``, ``limitations``, ``notes``, ``tags``...).
         figures: ``{"title": ..., "file": PNG path}`` to copy next to the card and show in it.
+        seed_runs: run directory -> its ``zoo eval`` result, for every seed of the recipe
+            (``source`` among them): the card's "Seeds" section and ``zoo: seeds``.
+        seed_figures: like ``figures``, shown in the "Seeds" section (needs ``seed_runs``).
     """
     cards_dir = Path(cards_dir)
     if package_dir is not None:
@@ -155,6 +204,9 @@ def bundle(
         raise ZooError(f"eval_result is of variant {eval_result['variant']!r}, the model is "
                        f"{model.zoo_variant!r}: evaluate this model")
     figs = _figures(figures, name)
+    seed_figs = _figures(seed_figures, name)
+    if seed_figs and not seed_runs:
+        raise ZooError("seed_figures are shown beside the seeds' table: pass seed_runs too")
     full: dict[str, Any] = {
         "name": name, "repo_id": repo_id, "revision": revision or None, "license": license,
         "description": description or None, "variant": model.zoo_variant,
@@ -165,6 +217,10 @@ def bundle(
         full["train_command"] = train_command_from_identity(identity)
         full["train_config"] = identity.get("train_config")
         full["seed"] = (identity.get("train_config") or {}).get("seed")
+    if seed_runs:
+        full["seeds"] = _seed_entries(identity, eval_result, seed_runs)
+        full["shipped_seed"] = full["seed"]
+        full["seed_figures"] = [{"title": f["title"], "path": f["path"]} for f in seed_figs]
     full.update({k: v for k, v in (card or {}).items() if v is not None})
     draft = cards.card_from_eval(eval_result, model=name, **full)
     cards.check_card(draft, where=name)
@@ -177,7 +233,7 @@ def bundle(
         files, meta, spec = _write_package(model, name, package_dir, repo_id=repo_id,
                                            revision=revision, license=license,
                                            dataset=str(dataset), description=description)
-    for fig in figs:
+    for fig in figs + seed_figs:
         atomic_write_bytes(cards_dir / fig["path"], fig["src"].read_bytes())
     draft |= {"files": files, "config": meta["config"],
               "plugin_distribution": meta.get("plugin_distribution")}

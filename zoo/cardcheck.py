@@ -7,6 +7,11 @@ compares every metric within a tolerance, so a card can never drift from its wei
 
 ``fast=True`` skips the expensive parts (importance-weighted NLL, MIG/DCI/SAP, models whose
 evaluation set is larger than ``fast_max_examples``); what it skipped is reported, not passed.
+
+A card that reports several training seeds (:mod:`zoo.cards_seeds`) is also checked, in fast
+mode too, for agreement with itself: its median/min/max rows follow from its seed rows, the
+shipped seed's row equals the card's metrics (which the full check measures again), and the
+body's table shows the front matter's numbers.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo import cards
+from zoo.cards_seeds import seed_findings
 from zoo.data import load_dataset
 from zoo.errors import ZooError
 from zoo.evaluate import evaluate
@@ -37,6 +43,7 @@ class CardCheck:
     card: float
     measured: float | None  # None: not measured (skipped in fast mode)
     ok: bool | None  # None: skipped
+    note: str = ""  # what a mismatch means and how to fix it, where the numbers do not say
 
     @property
     def status(self) -> str:
@@ -53,7 +60,7 @@ def check_card_file(path: str | os.PathLike[str], *, fast: bool = False, rtol: f
                     atol: float = 1e-3, fast_max_examples: int = 20_000) -> list[CardCheck]:
     """Re-measure the model a card describes and compare, metric by metric."""
     path = Path(path)
-    front, _ = cards.parse_card(path.read_text(encoding="utf-8"))
+    front, body = cards.parse_card(path.read_text(encoding="utf-8"))
     meta = front.get("zoo") or {}
     name, options = meta.get("name"), dict(meta.get("eval") or {})
     if not name or not options.get("dataset"):
@@ -62,11 +69,14 @@ def check_card_file(path: str | os.PathLike[str], *, fast: bool = False, rtol: f
     expected = cards.card_metrics(front)
     if not expected:
         raise ZooError(f"{str(path)!r} lists no metrics in its model-index")
+    seeds = [CardCheck(name, f.metric, f.card, f.expected, f.ok, f.note)
+             for f in seed_findings(front, body, expected)]
     dataset = options.pop("dataset")
     if fast:
         size = len(load_dataset(dataset, options.get("split", "test")))
         if size > fast_max_examples and not options.get("max_examples"):
-            return [CardCheck(name, k, v, None, None) for k, v in sorted(expected.items())]
+            return [CardCheck(name, k, v, None, None) for k, v in sorted(expected.items())
+                    ] + seeds
         options["iw_samples"] = 0
         options["disentanglement"] = False
     measured = cards.flatten_metrics(evaluate(name, dataset, **options))
@@ -78,7 +88,7 @@ def check_card_file(path: str | os.PathLike[str], *, fast: bool = False, rtol: f
             rows.append(CardCheck(name, key, value, None, None if skipped else False))
         else:
             rows.append(CardCheck(name, key, value, now, _close(value, now, rtol, atol)))
-    return rows
+    return rows + seeds
 
 
 def check_cards(names: Iterable[str] | None = None, *, cards_dir: str | os.PathLike[str] =
@@ -106,4 +116,5 @@ def format_report(rows: list[CardCheck]) -> str:
     bad = sum(r.ok is False for r in rows)
     skipped = sum(r.ok is None for r in rows)
     lines.append(f"{len(rows) - bad - skipped} ok, {bad} mismatched, {skipped} skipped")
+    lines += [f"{r.name}: {r.metric}: {r.note}" for r in rows if r.ok is False and r.note]
     return "\n".join(lines)

@@ -20,6 +20,9 @@ A card is described by a plain dict (every key optional unless marked)::
         # ``zoo check-cards`` can measure them again; figures shown in the body:
         "eval_options": {"dataset": "mnist", "split": "test", "binarize": False, ...},
         "figures": [{"title": "Latent traversals", "path": "assets/x/traversal.png"}],
+        # several training seeds of the recipe, one shipped (see zoo.cards_seeds):
+        "seeds": [{"seed": 0, "metrics": {...}}, ...], "shipped_seed": 0,
+        "seed_figures": [...], "published": {"mig": {"range": [lo, hi], "source": "..."}},
     }
 
 :func:`card_from_eval` builds one from what ``zoo eval`` printed. Rendering is deterministic
@@ -45,6 +48,7 @@ from zoo.cards_metrics import (
     flatten_metrics,
     is_number,
 )
+from zoo.cards_seeds import seed_front_matter, seed_section
 from zoo.errors import ZooError
 from zoo.hashing import sha256_file
 from zoo.serialization import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE
@@ -106,6 +110,8 @@ def _front_matter(card: Mapping[str, Any]) -> dict[str, Any]:
     if card.get("eval_options"):
         front["zoo"] = {"name": card.get("name"), "variant": variant,
                         "eval": dict(card["eval_options"])}
+    if card.get("seeds"):
+        front.setdefault("zoo", {}).update(seed_front_matter(card))
     if metrics:
         front["model-index"] = [{
             "name": card.get("name") or card.get("repo_id") or variant or "zoo-model",
@@ -151,7 +157,9 @@ def _body(card: Mapping[str, Any]) -> str:
     if card.get("train_command"):
         out += ["```bash", str(card["train_command"]), "```", ""]
     if card.get("seed") is not None:
-        out += [f"Seed: {card['seed']}.", ""]
+        of = f" (one of {len(card['seeds'])} seeds of this recipe: see Seeds)" if card.get(
+            "seeds") else ""
+        out += [f"Seed: {card['seed']}{of}.", ""]
     for title, key in (("Model config", "config"), ("Training config", "train_config")):
         if card.get(key):
             out += [f"{title}:", "", "```json", json.dumps(card[key], indent=2, sort_keys=True),
@@ -172,6 +180,7 @@ def _body(card: Mapping[str, Any]) -> str:
                 f"(test accuracy {float(clf['test_accuracy']):.2%}"
                 + (f", trained with `{clf['trained_with']}`" if clf.get("trained_with") else "")
                 + "); this FID is not comparable with an Inception FID.", ""]
+    out += seed_section(card)
     if card.get("figures"):
         out += ["## Figures", ""]
         for fig in card["figures"]:

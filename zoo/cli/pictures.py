@@ -79,7 +79,8 @@ def add_sample(sub: argparse._SubParsersAction) -> None:
 
 
 def add_traverse(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("traverse", help="PNG of a latent traversal, rows ordered by KL")
+    p = sub.add_parser("traverse", help="PNG of a latent traversal, rows ordered by KL (on data "
+                       "with factors: labelled by the factor each latent captures most)")
     p.add_argument("model")
     p.add_argument("--dataset", required=True)
     p.add_argument("--split", default="test")

@@ -29,7 +29,7 @@ from zoo.building import spec_of
 from zoo.data import load_dataset
 from zoo.errors import ZooError
 from zoo.evaluate._common import check_fit
-from zoo.evaluate.gaussian import gaussian_pass, iw_nll
+from zoo.evaluate.gaussian import disentanglement_pass, gaussian_pass, iw_nll
 from zoo.evaluate.passes import classifier_pass, conditional_metrics, loss_metrics, vq_pass
 from zoo.loading import load
 from zoo.metrics import jsonable
@@ -62,6 +62,7 @@ def evaluate(
     classifier: Any = None,
     dci_model: str = "gbt",
     disentanglement: bool = True,
+    only_disentanglement: bool = False,
 ) -> dict[str, Any]:
     """Measure a model on ``dataset``/``split``; returns a JSON-ready dict.
 
@@ -76,6 +77,9 @@ def evaluate(
         dci_model: importance model of DCI: ``"gbt"`` (disentanglement_lib's gradient-boosted
             trees; minutes at 10,000 points on 2 cores), ``"random_forest"`` or ``"lasso"``.
         disentanglement: measure MIG/DCI/SAP when the data have factors (``False`` skips them).
+        only_disentanglement: measure MIG/DCI/SAP and nothing else, encoding only the
+            ``disentanglement_points * 3 // 2`` examples they are computed on (the same points
+            and numbers as the full evaluation's; seconds instead of minutes on dSprites).
 
     Besides the variant-independent metrics, ``"loss_metrics"`` holds the variant's own loss and
     scalar metrics averaged over the split (:func:`zoo.evaluate.passes.loss_metrics`), so a
@@ -98,6 +102,14 @@ def evaluate(
         "split": split, "batch_size": batch_size, "max_examples": max_examples,
         "binarize": binarize, "iw_samples": iw_samples, "iw_examples": iw_examples,
         "disentanglement_points": disentanglement_points, "seed": seed, "dci_model": dci_model}
+    if only_disentanglement:
+        if spec.latent != "gaussian" or ds.factors is None or not disentanglement:
+            raise ZooError(f"only_disentanglement needs a Gaussian-latent model and data with "
+                           f"ground-truth factors (e.g. dsprites); got a {spec.name!r} model "
+                           f"on {dataset!r}")
+        result["options"]["only_disentanglement"] = True
+        return jsonable(result | disentanglement_pass(
+            model, spec.conditional, ds, batch_size, seed, disentanglement_points, dci_model))
     if spec.latent == "none":  # a classifier: accuracy and cross-entropy, nothing else
         return jsonable(result | classifier_pass(model, ds, batch_size, binarize, seed))
     if spec.latent == "discrete":

@@ -9,9 +9,9 @@ One module per spec: :mod:`~zoo.specs.variant`, :mod:`~zoo.specs.pretrained`,
 
 from zoo.specs._common import LATENT_KINDS, VARIANT_KINDS, lazy
 from zoo.specs.dataset import DatasetSpec
-from zoo.specs.preset import RELEASE_KEYS, PresetSpec
+from zoo.specs.preset import PUBLISHED_SCORES, RELEASE_KEYS, PresetSpec
 from zoo.specs.pretrained import PretrainedSpec
 from zoo.specs.variant import VariantSpec
 
-__all__ = ["LATENT_KINDS", "RELEASE_KEYS", "VARIANT_KINDS", "DatasetSpec", "PresetSpec",
-           "PretrainedSpec", "VariantSpec", "lazy"]
+__all__ = ["LATENT_KINDS", "PUBLISHED_SCORES", "RELEASE_KEYS", "VARIANT_KINDS", "DatasetSpec",
+           "PresetSpec", "PretrainedSpec", "VariantSpec", "lazy"]

@@ -11,7 +11,7 @@ from zoo.errors import PluginError
 from zoo.names import NAME
 from zoo.specs._common import check_name
 
-__all__ = ["RELEASE_KEYS", "PresetSpec"]
+__all__ = ["PUBLISHED_SCORES", "RELEASE_KEYS", "PresetSpec"]
 
 
 #: What a preset's ``release`` may hold (what ``scripts/pretrained.py`` publishes a model with):
@@ -26,6 +26,15 @@ RELEASE_KEYS: dict[str, tuple[type, bool]] = {
     "train_command": (str, False),  # the card's training command, if not `zoo train --preset`
     "card_only": (bool, False),    # the weights already ship (the pretrained entry's bundled
                                    # copy): measure them and write only the card
+    "published": (Mapping, False),  # score -> {"range": [lo, hi], "source": text}: published
+                                    # ranges the card's per-seed figure shows (PUBLISHED_SCORES)
+}
+
+#: The scores a release's ``published`` ranges may give -> the eval result's metric they match.
+PUBLISHED_SCORES: dict[str, str] = {
+    "mig": "disentanglement.mig.mig",
+    "dci_disentanglement": "disentanglement.dci.disentanglement",
+    "sap": "disentanglement.sap.sap",
 }
 
 
@@ -99,6 +108,26 @@ class PresetSpec:
         if not all(isinstance(k, str) and isinstance(v, str)
                    for k, v in release.get("figures", {}).items()):
             raise PluginError(f"{where}: release['figures'] maps plot file names to titles")
+        _check_published(where, release.get("published", {}))
         if len(self.variants) != 1:
             raise PluginError(f"{where}: a preset with a release makes one model, so it names "
                               f"exactly one variant; got {self.variants!r}")
+
+
+def _check_published(where: str, published: Mapping[str, Any]) -> None:
+    """Raise :class:`PluginError` unless ``published`` maps known scores to a range and a
+    source: ``{"mig": {"range": [0.05, 0.35], "source": "Locatello et al. 2019"}}``."""
+    hint = ('e.g. {"mig": {"range": [0.05, 0.35], "source": "Locatello et al. 2019, Fig. 7"}}')
+    for key, entry in published.items():
+        if key not in PUBLISHED_SCORES:
+            raise PluginError(f"{where}: release['published'] has unknown score {key!r}; known: "
+                              f"{', '.join(PUBLISHED_SCORES)}")
+        bounds = entry.get("range") if isinstance(entry, Mapping) else None
+        if not (isinstance(entry, Mapping) and set(entry) == {"range", "source"}
+                and isinstance(entry["source"], str) and entry["source"].strip()
+                and isinstance(bounds, list | tuple) and len(bounds) == 2
+                and all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
+                and bounds[0] <= bounds[1]):
+            raise PluginError(f"{where}: release['published'][{key!r}] must be a mapping with "
+                              f"'range' [low, high] (numbers, low <= high) and a non-empty "
+                              f"'source'; {hint}")

@@ -57,6 +57,7 @@ def save_traversal(
     pad: int = 2,
     pad_value: float = 0.5,
     title: str | None = None,
+    row_labels: Sequence[str] | None = None,
 ) -> Path:
     """Write a latent traversal: one row per latent dimension, one column per value.
 
@@ -67,6 +68,8 @@ def save_traversal(
         values: the V traversal values, the column labels.
         kl_per_dim: optional KL of every latent dimension, indexed by dimension (length > max
             of ``dims``); adds ``KL={kl:.2f}`` to each row label.
+        row_labels: R labels drawn instead of ``z{d}`` / ``z{d} KL=...`` (e.g. the factor each
+            latent captures, :func:`zoo.viz.label_latents`); ``kl_per_dim`` is then unused.
     """
     who = "save_traversal"
     arr = as_rgb_images(images, who, ndims=(5,))
@@ -77,7 +80,9 @@ def save_traversal(
             f"{who}: images of shape {arr.shape[:2]} (rows x columns) need {arr.shape[0]} dims "
             f"and {arr.shape[1]} values, got {len(dims)} dims and {len(values)} values"
         )
-    if kl_per_dim is None:
+    if row_labels is not None:
+        row_labels = check_labels(row_labels, len(dims), "row_labels", who)
+    elif kl_per_dim is None:
         row_labels = [f"z{d}" for d in dims]
     else:
         kl = np.asarray(kl_per_dim, dtype=np.float64).reshape(-1)

@@ -3,7 +3,10 @@
 
 What is drawn follows what the variant declares (:class:`~zoo.specs.VariantSpec`): a Gaussian
 latent gives samples (a class grid when conditional) and a traversal, a discrete one a
-codebook-usage chart, a classifier nothing.
+codebook-usage chart, a classifier nothing. On data with ground-truth factors (dSprites) the
+traversal's rows are labelled with the factor each latent captures most, and
+``mutual_info.png`` shows the normalised mutual information behind the labels
+(:func:`zoo.viz.factor_traversal`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from zoo.errors import ZooError
 from zoo.loading import load
 from zoo.runs import RunDir
 from zoo.specs import VariantSpec
+from zoo.viz.factor_pictures import factor_traversal
 from zoo.viz.figures import save_class_grid, save_reconstructions, save_samples, save_traversal
 from zoo.viz.history import read_history
 from zoo.viz.models import (
@@ -53,7 +57,11 @@ def model_labels(model: Any, ds: Any, n: int) -> Any:
 
 def traversal_picture(model: Any, ds: Any, path: Path, *, index: int = 0,
                       kl_examples: int = 500) -> Path:
-    """Latent traversal around example ``index`` of ``ds``, rows ordered by the dataset KL."""
+    """Latent traversal around example ``index`` of ``ds``, rows ordered by the dataset KL of
+    the first ``kl_examples``; on data with ground-truth factors, rows labelled and ordered by
+    the factor each latent captures most (:func:`zoo.viz.factor_traversal`)."""
+    if ds.factors is not None:
+        return factor_traversal(model, ds, path, index=index)[0]
     n = min(kl_examples, len(ds))
     x = ds.images[:n].astype(np.float32) / 255.0
     labels = model_labels(model, ds, n)
@@ -77,9 +85,9 @@ def codebook_picture(model: Any, ds: Any, path: Path, *, examples: int = 2000) -
 
 def model_pictures(model: Any, ds: Any, out_dir: str | Path, *, seed: int = 0) -> list[Path]:
     """Reconstructions, samples (a class grid for conditional models), a latent traversal
-    (Gaussian latents) or a codebook-usage chart (discrete latents) of ``model`` on ``ds``;
-    returns the files. A classifier (latent ``"none"``) has no such pictures: nothing is
-    written."""
+    (Gaussian latents; with ``mutual_info.png`` on data with factors) or a codebook-usage chart
+    (discrete latents) of ``model`` on ``ds``; returns the files. A classifier (latent
+    ``"none"``) has no such pictures: nothing is written."""
     spec = _spec(model)
     if spec.latent == "none":
         return []
@@ -96,7 +104,11 @@ def model_pictures(model: Any, ds: Any, out_dir: str | Path, *, seed: int = 0) -
             written.append(save_class_grid(out / "class_samples.png", grid, names))
         else:
             written.append(save_samples(out / "samples.png", sample_model(model, 64, seed=seed)))
-        written.append(traversal_picture(model, ds, out / "traversal.png"))
+        if ds.factors is not None:
+            written += factor_traversal(model, ds, out / "traversal.png",
+                                        mutual_info_path=out / "mutual_info.png")
+        else:
+            written.append(traversal_picture(model, ds, out / "traversal.png"))
     if spec.latent == "discrete":
         written.append(codebook_picture(model, ds, out / "codebook_usage.png"))
     return written

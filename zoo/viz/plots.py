@@ -36,6 +36,8 @@ _NONFINITE = {"nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"
 
 
 def _figure(width: float, height: float) -> Any:
+    """A matplotlib Figure of ``width`` x ``height`` inches at 100 dpi, constrained layout, on
+    its own Agg canvas (pyplot untouched)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -45,6 +47,7 @@ def _figure(width: float, height: float) -> Any:
 
 
 def _write_figure(path: str | os.PathLike[str], fig: Any) -> Path:
+    """Render ``fig`` as PNG in memory and write it atomically to ``path`` (.png)."""
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise InputError(f"zoo.viz writes PNG files; give a path ending in .png, got {str(path)!r}")

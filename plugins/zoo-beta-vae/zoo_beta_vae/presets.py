@@ -21,6 +21,9 @@ _DSPRITES_TRAIN = {"dataset": "dsprites", "batch_size": 64, "learning_rate": 5e-
 _DSPRITES_EVAL = {"dataset": "dsprites", "split": "train", "dci_model": "gbt"}
 _DSPRITES_FIGURES = {"traversal.png": "Latent traversals (-3 to 3), each row labelled by the "
                                       "factor that latent captures most",
+                     "mutual_info.png": "Mutual information of each latent with each factor, "
+                                        "as a share of the factor's entropy (rows as in the "
+                                        "traversal)",
                      "reconstructions.png": "Images (top) and their reconstructions"}
 _DSPRITES_NET_TEXT = ("Network: disentanglement_lib's (Locatello et al. 2019): four 4x4 stride-2 "
                       "convs (32, 32, 64, 64 channels), dense 256, mirrored decoder (3x3 conv + "

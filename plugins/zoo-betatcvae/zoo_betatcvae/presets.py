@@ -28,6 +28,9 @@ PRESETS = (
             "eval": {"dataset": "dsprites", "split": "train", "dci_model": "gbt"},
             "figures": {"traversal.png": "Latent traversals (-3 to 3), each row labelled by the "
                                          "factor that latent captures most",
+                        "mutual_info.png": "Mutual information of each latent with each "
+                                           "factor, as a share of the factor's entropy (rows "
+                                           "as in the traversal)",
                         "reconstructions.png": "Images (top) and their reconstructions"},
             "description": "beta-TCVAE (Chen et al. 2018) on procedural dSprites (737,280 64x64 "
                            "binary images of 3 shapes over 6 scales, 40 orientations and 32x32 "
