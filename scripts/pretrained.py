@@ -16,7 +16,8 @@ card from the bundled copy.
 
 ``--seed-runs`` names every run of the recipe under different seeds (each run's seed is its
 run.json's ``train_config.seed``; the shipped ``--run`` is one of them). Each is measured like
-the shipped run (``RUN/eval.json``), and the card gets a "Seeds" section: one row per seed,
+the shipped run (``RUN/eval.json``; MIG/DCI/SAP only, on the same points, for the seeds that do
+not ship), and the card gets a "Seeds" section: one row per seed,
 their median, min and max, the scores beside the release's ``published`` ranges
 (``seeds.png``) and MIG against images seen from each run's ``mig_curve.jsonl``
 (``mig_curve.png``), both drawn into the shipped run's ``plots/``.
@@ -82,16 +83,19 @@ def _shipped_copy(name: str) -> Path:
     return files["config.json"].parent
 
 
-def _evaluation(model: Path, run: Path, dataset: str, options: dict, reuse: bool) -> dict:
+def _evaluation(model: Path, run: Path, dataset: str, options: dict, reuse: bool, *,
+                only_disentanglement: bool = False) -> dict:
     """``RUN/eval.json``: measured with the recipe's options, or reused (``--reuse-eval``) if it
-    was measured with them."""
+    was measured with them. ``only_disentanglement`` (the seeds that do not ship: their row is
+    MIG/DCI/SAP) measures just those, on the same points, unless a full evaluation is saved."""
     from zoo.evaluate import evaluate
 
     saved = run / "eval.json"
     result = json.loads(saved.read_text()) if reuse and saved.is_file() else None
     if (result is None or result.get("dataset") != dataset
-            or any(result["options"].get(k) != v for k, v in options.items())):
-        result = evaluate(model, dataset, **options)
+            or any(result["options"].get(k) != v for k, v in options.items())
+            or (result["options"].get("only_disentanglement") and not only_disentanglement)):
+        result = evaluate(model, dataset, **options, only_disentanglement=only_disentanglement)
         saved.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     return result
 
@@ -154,7 +158,8 @@ def cmd_bundle(args: argparse.Namespace) -> None:
     dataset = options.pop("dataset")
     result = _evaluation(model, run, dataset, options, args.reuse_eval)
     seed_runs = {r: result if r.resolve() == run.resolve()
-                 else _evaluation(r / "best", r, dataset, options, args.reuse_eval)
+                 else _evaluation(r / "best", r, dataset, options, args.reuse_eval,
+                                  only_disentanglement=True)
                  for r in seed_list}
     shipped = next((r for r in seed_list if r.resolve() == run.resolve()), run)
     figures = [{"title": title, "file": str(run / "plots" / fname)}

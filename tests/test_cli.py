@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -33,7 +34,35 @@ def test_info_shows_the_declared_capabilities(first_party, capsys) -> None:
             == (spec.latent, spec.conditional, list(spec.architectures), spec.has_prior), name
     assert main(["info", "cvae"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert {"latent: gaussian", "conditional: True", "architectures: mlp, cnn"} <= set(out)
+    assert {"latent: gaussian", "conditional: True", "architectures: mlp, cnn"} \
+        <= {" ".join(line.split()) for line in out}
+
+
+def _starts(lines: list[str], column: int) -> set[int]:
+    """Where the ``column``-th cell (cells 2+ spaces apart) of each line starts."""
+    return {[m.start() for m in re.finditer(r"\S+(?: \S+)*", line)][column] for line in lines}
+
+
+def test_list_info_plugins_datasets_print_aligned_tables(first_party, capsys) -> None:
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) > 3 and all(len(_starts(lines, i)) == 1 for i in (1, 2, 3))
+    assert main(["list", "--presets"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert all(len(_starts(lines, i)) == 1 for i in (1, 2, 3))
+    assert main(["info", "beta-vae"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    top = [line for line in lines if not line.startswith(" ") and not line.endswith(":")]
+    assert len(top) > 5 and len(_starts(top, 1)) == 1
+    nested = [line for line in lines if line.startswith("  ")]
+    assert len(nested) > 5 and len({line.index("=") for line in nested}) == 1
+    assert main(["plugins"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line for line in lines if line.startswith("  ")]
+    assert len(rows) >= 5 and len(_starts(rows, 1)) == 1
+    assert main(["datasets"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) >= 3 and all(len(_starts(lines, i)) == 1 for i in (1, 2, 3))
 
 
 def test_unknown_name_exits_2_with_message(toy_manager, capsys) -> None:

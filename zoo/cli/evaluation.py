@@ -1,17 +1,26 @@
-"""``zoo eval``: measure a trained model on a dataset split and print JSON."""
+"""``zoo eval``: measure a trained model on a dataset split; print a short table of the
+headline metrics (:mod:`zoo.cli.eval_table`), or with ``--json`` the full result."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from zoo._io import atomic_write_text
+from zoo.cli.eval_table import eval_table
+from zoo.runs import model_directory
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    """Evaluate ``args.model`` (a run directory means its ``best/``); print the table, or the
+    JSON with ``--json``; ``--output`` writes the JSON whatever is printed."""
+    model = args.model
+    if Path(model).is_dir():  # a run directory means its best/ (an error if there is none yet)
+        model = str(model_directory(model)[0])
     from zoo.evaluate import evaluate  # imports JAX
 
-    result = evaluate(args.model, args.dataset, split=args.split, batch_size=args.batch_size,
+    result = evaluate(model, args.dataset, split=args.split, batch_size=args.batch_size,
                       max_examples=args.max_examples, binarize=args.binarize,
                       iw_samples=args.iw_samples, iw_examples=args.iw_examples, seed=args.seed,
                       disentanglement_points=args.points, dci_model=args.dci_model,
@@ -19,13 +28,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     text = json.dumps(result, indent=2, sort_keys=True)
     if args.output:
         atomic_write_text(args.output, text + "\n")
-    print(text)
+    if args.json:
+        print(text)
+        return 0
+    print(eval_table(result, model))
+    print(f"full result in {args.output}" if args.output
+          else "full result: --json (or --output FILE)")
     return 0
 
 
 def add_eval(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("eval", help="measure a trained model on a dataset split (JSON)")
-    p.add_argument("model", help="a model directory (e.g. RUN/best) or a pretrained name")
+    p = sub.add_parser("eval", help="measure a trained model on a dataset split")
+    p.add_argument("model", help="a run directory (its best/), a model directory or a "
+                                 "pretrained name")
     p.add_argument("--dataset", required=True)
     p.add_argument("--split", default="test")
     p.add_argument("--batch-size", type=int, default=250)
@@ -43,5 +58,7 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
                    help="MIG/DCI/SAP only, encoding just their points (the same numbers; seconds "
                         "instead of minutes on dsprites)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--output", help="also write the JSON to this file")
+    p.add_argument("--json", action="store_true",
+                   help="print the full result as JSON (default: a table of the headline metrics)")
+    p.add_argument("--output", help="also write the full result as JSON to this file")
     p.set_defaults(func=cmd_eval)

@@ -7,6 +7,7 @@ import fnmatch
 import json
 from typing import Any
 
+from zoo.cli.table import aligned
 from zoo.plugins import get_manager
 from zoo.registry import PretrainedSpec, VariantSpec
 
@@ -28,10 +29,8 @@ def _list_presets(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no presets match {args.pattern!r}; `zoo plugins` shows what is installed")
         return 0
-    width = max(len(r["name"]) for r in rows)
-    for r in rows:
-        print(f"{r['name']:<{width}}  {', '.join(r['variants']) or 'any':<18}  "
-              f"{r['plugin']:<14}  {r['description']}")
+    print("\n".join(aligned([(r["name"], ", ".join(r["variants"]) or "any", r["plugin"],
+                              r["description"]) for r in rows])))
     return 0
 
 
@@ -52,11 +51,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no models match {args.pattern!r}; `zoo plugins` shows what is installed")
         return 0
-    width = max(len(r["name"]) for r in rows)
-    pwidth = max(len(r["plugin"]) for r in rows)
-    for r in rows:
-        print(f"{r['name']:<{width}}  {r['kind']:<10}  {r['plugin']:<{pwidth}}  "
-              f"{r['description']}")
+    print("\n".join(aligned([(r["name"], r["kind"], r["plugin"], r["description"])
+                             for r in rows])))
     return 0
 
 
@@ -92,16 +88,24 @@ def cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(info)
         return 0
+    print("\n".join(_info_lines(info)))
+    return 0
+
+
+def _info_lines(info: dict[str, Any]) -> list[str]:
+    """``key: value`` rows, the values in one column; a dict's entries follow its key,
+    indented, as aligned ``name = json`` rows."""
+    width = max(len(key) for key in info) + 1
+    lines = []
     for key, value in info.items():
         if isinstance(value, dict):
-            print(f"{key}:")
-            for k, v in value.items():
-                print(f"  {k} = {json.dumps(v)}")
-        elif isinstance(value, list):
-            print(f"{key}: {', '.join(map(str, value)) or '-'}")
+            lines.append(f"{key}:" if value else f"{key + ':':<{width}}  -")
+            lines += aligned([(k, "=", json.dumps(v)) for k, v in value.items()], indent="  ",
+                             gap=" ")
         else:
-            print(f"{key}: {value}")
-    return 0
+            shown = (", ".join(map(str, value)) or "-") if isinstance(value, list) else value
+            lines.append(f"{key + ':':<{width}}  {shown}")
+    return lines
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
@@ -115,13 +119,9 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     for p in plugins:
         dist = f"{p['distribution']} {p['version']}" if p["distribution"] else "(not installed)"
         print(f"{p['name']}  [{dist}]  module {p['module']}")
-        print(f"  hooks: {', '.join(p['hooks']) or '-'}")
-        print(f"  variants: {', '.join(p['variants']) or '-'}")
-        print(f"  pretrained: {', '.join(p['pretrained']) or '-'}")
-        print(f"  datasets: {', '.join(p.get('datasets', [])) or '-'}")
-        print(f"  presets: {', '.join(p.get('presets', [])) or '-'}")
-        for err in p["errors"]:
-            print(f"  ERROR: {err}")
+        rows = [(f"{key}:", ", ".join(p.get(key, [])) or "-")
+                for key in ("hooks", "variants", "pretrained", "datasets", "presets")]
+        print("\n".join(aligned(rows + [("ERROR:", err) for err in p["errors"]], indent="  ")))
     return 0
 
 
@@ -136,9 +136,8 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(rows)
         return 0
-    for r in rows:
-        shape = "x".join(map(str, r["image_shape"]))
-        print(f"{r['name']:<14} {shape:<8} {r['plugin']:<13} {r['description']}")
+    print("\n".join(aligned([(r["name"], "x".join(map(str, r["image_shape"])), r["plugin"],
+                              r["description"]) for r in rows])))
     return 0
 
 

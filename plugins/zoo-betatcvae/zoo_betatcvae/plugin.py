@@ -31,6 +31,14 @@ def zoo_register_variants(register: Any) -> None:
 
 
 @zoo.hookimpl
+def zoo_register_pretrained(register: Any) -> None:
+    """The trained models bundled in this distribution (pretrained/manifest.json, written by
+    ``zoo bundle``): a third-party plugin ships its weights exactly as first-party ones do."""
+    for spec in zoo.read_manifest("zoo_betatcvae"):
+        register(spec)
+
+
+@zoo.hookimpl
 def zoo_register_presets(register: Any) -> None:
     """The training recipes of this plugin's variants (zoo_betatcvae/presets.py: data, no JAX)."""
     from zoo_betatcvae.presets import PRESETS
