@@ -103,7 +103,7 @@ PRESETS = (
         name="beta-vae-dsprites",
         variants=("beta-vae",),
         description="the recipe of beta-vae-dsprites: beta = 16, the standard dSprites conv net",
-        model={**DSPRITES_NETWORK, "beta": 16.0, "beta_start": 1.0, "beta_anneal_steps": 5000},
+        model={**DSPRITES_NETWORK, "beta": 16.0, "beta_start": 16.0, "beta_anneal_steps": 0},
         train=_DSPRITES_TRAIN,
         release={
             "summary": "beta-VAE (beta = 16) on procedural dSprites, the standard conv network",
@@ -111,7 +111,8 @@ PRESETS = (
             "figures": _DSPRITES_FIGURES,
             "description": "beta-VAE (Higgins et al. 2017) on procedural dSprites (737,280 64x64 "
                            "binary images of 3 shapes over 6 scales, 40 orientations and 32x32 "
-                           "positions): beta = 16 (annealed from 1 over the first 5,000 steps), "
+                           "positions): beta = 16, constant (as disentanglement_lib's; annealing "
+                           "it up from 1 left position spread over several latents), "
                            "Bernoulli likelihood, 10 latents. " + _DSPRITES_NET_TEXT,
             "limitations": _DSPRITES_LIMITS,
         },
