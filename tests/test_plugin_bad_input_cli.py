@@ -165,3 +165,16 @@ def test_the_good_plugin_trains_beside_the_broken_ones(zoo_cli, tmp_path) -> Non
     out = zoo_cli("train", "good-vae", "--out", str(tmp_path / "run"), *_TRAIN)
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "run" / "best" / "model.safetensors").is_file()
+
+
+def test_training_a_name_a_failed_plugin_may_provide_names_it_and_its_failure(zoo_cli) -> None:
+    """These plugins declare no names ("zoo.names"), so either failed one may provide it."""
+    out = zoo_cli("train", "missing-vae", "--out", "run", *_TRAIN)
+    assert out.returncode == 2, out.stdout + out.stderr
+    error = out.stderr.strip().splitlines()[-1]
+    assert error.startswith("zoo: error: unknown variant 'missing-vae'"), out.stderr
+    assert "Plugins that failed to load, which may provide it: " in error
+    assert "'zoo-bad-import' (distribution 'zoo-bad-import'): plugin 'zoo-bad-import'" in error
+    assert "a_dependency_that_is_not_installed" in error
+    assert "'zoo-bad-hook' (distribution 'zoo-bad-hook'): plugin 'zoo-bad-hook' failed in " \
+           "zoo_register_variants: RuntimeError: settings file missing" in error

@@ -10,6 +10,7 @@ import pytest
 
 import zoo
 from zoo import plugins as zplugins
+from zoo.cli import main
 from zoo.plugins import PluginManager, ZooPluginWarning
 
 from .conftest import ToyPlugin, toy_spec
@@ -193,3 +194,41 @@ def test_disable_autoload(disk_plugins, monkeypatch) -> None:
     assert list(zplugins.get_manager().plugins) == ["zoo-datasets", "zoo-classifier",
                                                     "zoo-presets"]
     assert zplugins.load_plugins() is zplugins.get_manager()
+
+
+def test_an_empty_allow_list_loads_no_installed_plugin_but_keeps_the_builtins(
+        disk_plugins, monkeypatch) -> None:
+    """``ZOO_PLUGINS=`` (empty): no entry point is loaded, the core's built-ins still are (the
+    README's table of environment variables says so)."""
+    monkeypatch.setenv("ZOO_PLUGINS", "")
+    monkeypatch.setattr(zplugins, "_manager", None)
+    assert list(zplugins.get_manager().plugins) == list(zplugins.BUILTIN_PLUGINS)
+    assert "mnist" in zplugins.get_manager().registry.datasets
+    assert "disk-variant" not in zoo.list_variants()
+
+
+def test_a_name_whose_plugin_failed_names_that_plugin_and_its_failure(tmp_path, monkeypatch,
+                                                                      capsys) -> None:
+    """``zoo.create``, ``zoo.load``, ``zoo.get_variant`` and ``zoo train`` of a name nobody
+    registered, beside an inline plugin that failed: each error names the failed plugin and its
+    failure (not only the names that are known)."""
+    m = PluginManager(strict=False)
+    zplugins.register_builtins(m)
+    with pytest.warns(ZooPluginWarning):
+        m.register(RaisingPlugin(), name="bad")
+    m.register(ToyPlugin("toy"), name="fine")
+    failure = ("Plugins that failed to load, which may provide it: 'bad': plugin 'bad' failed in "
+               "zoo_register_variants: RuntimeError: boom in hook")
+    monkeypatch.chdir(tmp_path)
+    with zplugins.use_manager(m):
+        for call in (zoo.create, zoo.load, zoo.get_variant):
+            with pytest.raises(zoo.UnknownNameError) as info:
+                call("half-registered")
+            assert failure in str(info.value), call
+            assert "distribution None" not in str(info.value)
+        code = main(["train", "half-registered", "--dataset", "mnist", "--out", "run",
+                     "--no-progress"])
+    assert code == 2
+    error = capsys.readouterr().err
+    assert error.startswith("zoo: error: unknown variant 'half-registered'") and failure in error
+    assert not (tmp_path / "run").exists()

@@ -5,10 +5,19 @@ plugin calls it once per thing it provides. The core validates and de-duplicates
 one faulty plugin never corrupts the registry of the others.
 
 A plugin is any module or object with functions decorated by :data:`hookimpl`, exposed through an
-entry point in group ``"zoo"``::
+entry point in group ``"zoo"``, with every name it provides in group ``"zoo.names"``
+(:mod:`zoo.plugin_index`)::
 
     [project.entry-points.zoo]
-    my-variant = "my_package.plugin"
+    my-plugin = "my_package.plugin"
+
+    [project.entry-points."zoo.names"]
+    my-vae = "my_package.plugin"
+
+The key in group ``"zoo"`` is the plugin's name, not a variant's: ``zoo plugins``, error
+messages and each saved model's ``config.json`` (``"plugin"``) name the plugin by it, and
+``ZOO_PLUGINS`` selects by it (or by the distribution name). The variants' names are the ones
+the hooks register. ``zoo new-plugin NAME`` writes a working plugin to start from.
 """
 
 from __future__ import annotations

@@ -212,6 +212,11 @@ def _why_not(manager: Any, claim: Claim, kind: str, failed: dict[str, Any]) -> s
             "or tell its authors their metadata is out of date.")
 
 
+def _from(distribution: str | None) -> str:
+    """`` (distribution 'x')``, or nothing for a plugin registered in code."""
+    return f" (distribution {distribution!r})" if distribution else ""
+
+
 def _a(kind: str) -> str:
     return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
@@ -229,7 +234,6 @@ def explain_unknown(manager: Any, kind: str, name: str) -> str:
                 if index is None or not index.declares_names(p.distribution)]
     if not suspects:
         return ""
-    listed = "; ".join(f"{p.name!r} (distribution {p.distribution!r}): {p.errors[0]}"
-                       for p in suspects)
+    listed = "; ".join(f"{p.name!r}{_from(p.distribution)}: {p.errors[0]}" for p in suspects)
     return (f"Plugins that failed to load, which may provide it: {listed}. Fix or reinstall "
             "them; `zoo plugins` shows every plugin's errors.")

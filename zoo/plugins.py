@@ -3,8 +3,9 @@
 Environment variables (read when plugins are first loaded):
 
 ``ZOO_PLUGINS``
-    Comma-separated allow-list of plugins to load, by entry-point name or distribution name.
-    Empty loads none.
+    Comma-separated allow-list of installed plugins (entry points) to load, by entry-point name
+    or distribution name. Empty loads no installed plugin; the core's built-ins (below) are
+    registered all the same.
 ``ZOO_DISABLE_PLUGIN_AUTOLOAD``
     ``1`` disables entry-point discovery entirely (plugins can still be registered in code).
 ``ZOO_STRICT_PLUGINS``

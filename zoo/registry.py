@@ -30,6 +30,9 @@ class Registry:
         #: presets (training recipes) too: ``vqvae-mnist`` is a preset and a pretrained model.
         self.presets: dict[str, PresetSpec] = {}
         self.preset_conflicts: dict[str, list[str]] = {}
+        #: datasets named by a path or handed over as arrays (:mod:`zoo.data.local`), for this
+        #: process only: found by :meth:`get_dataset`, never listed among the plugins' ones.
+        self.local_datasets: dict[str, DatasetSpec] = {}
         #: ``(kind, name) -> advice`` added to unknown-name errors (the plugin manager sets it:
         #: which plugin should have provided the name, and why it did not).
         self.unknown_hint: Callable[[str, str], str] | None = None
@@ -120,11 +123,17 @@ class Registry:
             return self.pretrained[name]
         raise self.unknown("pretrained model", name, sorted(self.pretrained))
 
+    def add_local_dataset(self, spec: DatasetSpec) -> None:
+        """Add (or replace) a dataset named by a path or arrays (:mod:`zoo.data.local`)."""
+        self.local_datasets[spec.name] = spec
+
     def get_dataset(self, name: str) -> DatasetSpec:
         if name in self.dataset_conflicts:
             raise self._conflict_error(name, self.dataset_conflicts, "dataset ")
         if name in self.datasets:
             return self.datasets[name]
+        if name in self.local_datasets:
+            return self.local_datasets[name]
         raise self.unknown("dataset", name, sorted(self.datasets))
 
     def get_preset(self, name: str) -> PresetSpec:

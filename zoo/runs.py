@@ -15,7 +15,8 @@ Layout of ``DIR``::
 A directory is claimed under an exclusive lock held for the life of the claiming process
 (:func:`lock_directory`): a second process that tries to train, or resume, the same run is
 refused at once instead of both writing. Temporaries a crashed process left behind are removed
-by the next claim.
+by the next claim. A run that never got through a step (it failed building its model, or at
+its first step) holds nothing to protect: a new run may take its directory, whatever its settings.
 """
 
 from __future__ import annotations
@@ -43,8 +44,31 @@ LOCK_FILE = ".lock"
 _HELD: dict[Path, int] = {}
 
 
+def _is_temporary(name: str) -> bool:
+    """Whether ``name`` is a temporary of an interrupted atomic write (``.NAME.PID-*.tmp``,
+    :func:`zoo._io.remove_temporaries`)."""
+    return name.startswith(".") and name.endswith(".tmp")
+
+
 class RunError(ZooError):
     """A run directory that cannot be used as asked (another run, a different config, ...)."""
+
+
+def _changed_data(run: str, old: Any, new: Any) -> str | None:
+    """Why a resume is refused when the run's own data (``run.json``'s ``data``: path, content
+    sha256, size) differs from what it is given now; ``None`` when it does not."""
+    if not (isinstance(old, dict) and isinstance(new, dict)) or old == new:
+        return None
+    was, now = old.get("path"), new.get("path")
+    if old.get("sha256") == new.get("sha256"):
+        return (f"cannot resume {run!r}: it trained on {was!r}; give that dataset again "
+                f"(--dataset {was}; move the data back there), not {now!r}, which holds the "
+                "same data")
+    return (f"cannot resume {run!r}: its data changed since the run started ({was!r}: "
+            f"{old.get('examples')} images, sha256 {str(old.get('sha256'))[:12]}...; now "
+            f"{now!r}: {new.get('examples')} images, sha256 {str(new.get('sha256'))[:12]}...). "
+            "A resume must see the same data: restore it, or train on the new data as a new "
+            "run (another --out); nothing was changed")
 
 
 def _clean(value: Any) -> Any:
@@ -117,11 +141,14 @@ class RunDir:
     def claim(self, identity: dict[str, Any], *, resume: bool) -> bool:
         """Make this directory the home of the run ``identity``; return True when resuming.
 
-        A fresh run needs an empty or missing directory, or one holding the same run stopped
-        before its first checkpoint (started again); ``resume`` needs the same identity and a
-        checkpoint. The directory stays locked by this process (:func:`lock_directory`).
-        Nothing is written or deleted when the directory belongs to something else (a
-        directory this call created is removed again).
+        A fresh run needs an empty or missing directory, one holding the same run stopped
+        before its first checkpoint (started again), or one holding a run that failed before
+        its first step (:meth:`never_trained`, whatever its identity: it is replaced);
+        ``resume`` needs the same identity and a checkpoint. A directory holding a run with a
+        checkpoint, a ``best/`` model or a logged step, of another identity, is refused. The
+        directory stays locked by this process (:func:`lock_directory`). Nothing is written or
+        deleted when the directory belongs to something else (a directory this call created is
+        removed again).
         """
         created = not self.path.exists()
         lock_directory(self.path)
@@ -146,6 +173,9 @@ class RunDir:
                     "start a new run without --resume"
                 )
             if existing != identity:
+                data = _changed_data(str(self.path), existing.get("data"), identity.get("data"))
+                if data:
+                    raise RunError(data)
                 diff = sorted(
                     k for k in set(existing) | set(identity) if existing.get(k) != identity.get(k)
                 )
@@ -161,10 +191,14 @@ class RunDir:
                 )
             self._remove_stale()
             return True
-        if existing == identity and not (self.last.is_dir() or self._recover_last()):
-            # the same run, stopped before its first checkpoint: nothing to keep, start again
+        if existing is not None and not (self.last.is_dir() or self._recover_last()) \
+                and (existing == identity or self.never_trained()):
+            # the same run stopped before its first checkpoint, or a run (of any settings) that
+            # failed before its first step: nothing to keep, start this one afresh
             self._remove_stale()
             self.metrics_path.unlink(missing_ok=True)
+            if existing != identity:
+                atomic_write_text(self.path / RUN_FILE, json.dumps(identity, indent=2) + "\n")
             return False
         if any(p.name != LOCK_FILE for p in self.path.iterdir()):
             what = "another run" if existing is not None else "other files"
@@ -174,6 +208,23 @@ class RunDir:
             )
         atomic_write_text(self.path / RUN_FILE, json.dumps(identity, indent=2) + "\n")
         return False
+
+    def never_trained(self) -> bool:
+        """Whether the run here never got through a step: no checkpoint, no ``best/`` model, no
+        logged row, and nothing beside ``run.json`` but its lock, an empty metrics log and the
+        temporaries of interrupted writes (a crash before the first step leaves no more). Such
+        a directory is no run to protect: :meth:`claim` lets a new run of other settings take
+        it. Call it holding the lock."""
+        def run_files(directory: Path, names: set[str]) -> bool:
+            return all(e.name in names or _is_temporary(e.name) for e in directory.iterdir())
+
+        checkpoints = self.last.parent
+        if not run_files(self.path, {RUN_FILE, LOCK_FILE, METRICS_FILE, checkpoints.name}):
+            return False
+        if checkpoints.is_dir() and not run_files(checkpoints, set()):
+            return False
+        return not (self.metrics_path.is_file()
+                    and self.metrics_path.read_text(encoding="utf-8", errors="replace").strip())
 
     def _remove_stale(self) -> None:
         """Temporaries of writes a crashed process left behind (this process holds the lock,

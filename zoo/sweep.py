@@ -17,6 +17,7 @@ from typing import Any
 
 from zoo.plugins import manager_for
 from zoo.training import TrainConfig
+from zoo.training.runlog import resolve_data
 from zoo.training.sweep_grid import Grid, make_grid, split_axes
 from zoo.training.sweep_report import format_table, plot_members
 
@@ -27,9 +28,10 @@ def grid(variant: str, axes: Mapping[str, Sequence[Any]], *,
          train_config: TrainConfig | None = None,
          model_overrides: Mapping[str, Any] | None = None) -> Grid:
     """The checked grid of a sweep: ``axes`` maps each swept setting to its values (Python
-    values, or strings parsed by the setting's type); every member's configs are validated."""
+    values, or strings parsed by the setting's type); every member's configs are validated.
+    Your own data (a path) is read and checked here (:func:`zoo.training.runlog.resolve_data`)."""
     spec = manager_for(variant, "variant").registry.get_variant(variant)
-    return make_grid(variant, spec.config_class, axes, train_config or TrainConfig(),
+    return make_grid(variant, spec.config_class, axes, resolve_data(train_config or TrainConfig()),
                      dict(model_overrides or {}), spec.default_config)
 
 

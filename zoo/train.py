@@ -9,13 +9,17 @@ pictures of :mod:`zoo.viz.pictures`, so that the loop never draws.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from zoo.data import register_arrays
+from zoo.errors import InputError
 from zoo.training import (
     DEFAULT_STEPS_PER_DISPATCH,
     Cluster,
+    MetricsLogger,
+    TensorBoardLogger,
     TrainConfig,
     TrainingDiverged,
     TrainResult,
@@ -24,7 +28,8 @@ from zoo.training import (
 )
 from zoo.viz.pictures import run_pictures
 
-__all__ = ["Cluster", "TrainConfig", "TrainResult", "TrainingDiverged", "make_optimizer", "train"]
+__all__ = ["Cluster", "MetricsLogger", "TensorBoardLogger", "TrainConfig", "TrainResult",
+           "TrainingDiverged", "make_optimizer", "train"]
 
 
 def train(
@@ -40,6 +45,9 @@ def train(
     devices: int | str = 1,
     cluster: Cluster | None = None,
     steps_per_dispatch: int = DEFAULT_STEPS_PER_DISPATCH,
+    loggers: Iterable[MetricsLogger] = (),
+    images: Any = None,
+    labels: Any = None,
 ) -> TrainResult:
     """Train ``variant`` into the run directory ``out``; see :mod:`zoo.runs` for its layout.
 
@@ -63,11 +71,28 @@ def train(
             with convolutions on CPU (where a scanned step's convolutions run 14x slower). Not
             part of the run's identity: any value computes the same steps, up to float
             rounding.
+        loggers: metrics loggers (:class:`zoo.training.loggers.MetricsLogger`: ``log(step,
+            metrics)`` and ``close()``, e.g. :class:`~zoo.training.loggers.TensorBoardLogger`).
+            Each gets every row written to ``metrics.jsonl`` (training rows every ``log_every``
+            steps, ``val/...`` rows at validations), from process 0 only; a resumed run sends
+            only the rows it computes. One that raises is warned about once and dropped, the run
+            goes on. All are closed when the run ends, however it ends.
+        images, labels: train on your own arrays instead of ``train_config.dataset``: images
+            uint8 ``[N, H, W]`` or ``[N, H, W, C]`` (0..255) or floats in [0, 1], labels
+            optional integers ``[N]`` (:func:`zoo.data.register_arrays`, checked before
+            anything is written). ``run.json`` records their content hash: resume by passing
+            the same arrays. A path works too: ``TrainConfig(dataset="data.npz")`` (an ``.npz``
+            or a folder of PNGs, :mod:`zoo.data.own`), as ``zoo train --dataset PATH``.
     """
+    if images is not None:
+        train_config = (train_config or TrainConfig()).replace(
+            dataset=register_arrays(images, labels))
+    elif labels is not None:
+        raise InputError("labels= goes with images= (your own arrays); pass both, or neither")
     result = run_training(variant, out, train_config, dict(model_overrides or {}),
                           resume=resume, until_step=until_step, progress=progress,
                           devices=devices, cluster=cluster,
-                          steps_per_dispatch=steps_per_dispatch)
+                          steps_per_dispatch=steps_per_dispatch, loggers=loggers)
     if result.finished and pictures and result.process_index == 0:
         run_pictures(result.run_dir)
     return result

@@ -141,7 +141,9 @@ def test_a_held_run_directory_is_refused_with_its_holder(tmp_path) -> None:
             RunDir(run).claim({"variant": "x"}, resume=True)
     finally:
         proc.wait(timeout=30)
-    # once its holder has ended, the directory is free again (and still holds that run)
+    # once its holder has ended, the directory is free again (and still holds that run, which
+    # has logged a step: another run is refused for that, not for the lock)
+    RunDir(run).log([{"step": 1, "loss": 1.0}])
     with pytest.raises(RunError, match="already holds another run"):
         RunDir(run).claim({"variant": "y"}, resume=False)
 
@@ -155,6 +157,7 @@ def test_resume_without_a_checkpoint_is_refused_and_a_fresh_start_allowed(world,
     run.log([{"step": 1, "loss": 1.0}])
     assert run.claim({"variant": "x"}, resume=False) is False  # started again, afresh
     assert run.read_metrics() == []
+    run.log([{"step": 1, "loss": 1.0}])  # it trained: a run of other settings is refused
     run.release()
     with pytest.raises(RunError, match="already holds another run"):
         run.claim({"variant": "other"}, resume=False)

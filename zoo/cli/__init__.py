@@ -16,6 +16,7 @@ from zoo.cli.pictures import cmd_plot_run, cmd_reconstruct, cmd_sample, cmd_trav
 from zoo.cli.training import cmd_train, cmd_train_classifier, split_overrides
 from zoo.errors import ZooError
 from zoo.plugins import ZooPluginWarning
+from zoo.training.loggers import MetricsLoggerWarning
 
 __all__ = [
     "build_parser", "main", "split_overrides",
@@ -61,8 +62,9 @@ _python_showwarning = warnings.showwarning
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """Plugin problems read as one ``zoo: warning:`` line, not as a Python source location."""
-    if issubclass(category, ZooPluginWarning):
+    """Plugin and metrics-logger problems read as one ``zoo: warning:`` line, not as a Python
+    source location."""
+    if issubclass(category, ZooPluginWarning | MetricsLoggerWarning):
         print(f"zoo: warning: {message}", file=sys.stderr)
     else:
         _python_showwarning(message, category, filename, lineno, file, line)

@@ -41,7 +41,9 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="measure a trained model on a dataset split")
     p.add_argument("model", help="a run directory (its best/), a model directory or a "
                                  "pretrained name")
-    p.add_argument("--dataset", required=True)
+    p.add_argument("--dataset", required=True,
+                   help="dataset name, or your own data: an .npz or a folder of PNGs (its test "
+                        "split is all of it)")
     p.add_argument("--split", default="test")
     p.add_argument("--batch-size", type=int, default=250)
     p.add_argument("--max-examples", type=int, default=0, help="evaluate on a seeded random N")

@@ -8,6 +8,7 @@ import difflib
 import sys
 
 from zoo import api
+from zoo.cli.logger_options import add_logger_options, loggers_from_args
 from zoo.config import parse_overrides
 from zoo.errors import ConfigError
 from zoo.presets import get_preset
@@ -73,11 +74,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     devices, cluster = parse_devices(args.devices), cluster_from_args(args)
     train_over, model_over = split_overrides(args.variant, args.overrides)
     tc, explicit = run_settings(args.variant, train_over, model_over, args.preset, args.dataset)
+    loggers = loggers_from_args(args)
     try:
         result = train(args.variant, out=args.out, train_config=tc, model_overrides=explicit,
                        resume=args.resume, until_step=args.until_step,
                        progress=not args.no_progress, devices=devices, cluster=cluster,
-                       steps_per_dispatch=args.steps_per_dispatch)
+                       steps_per_dispatch=args.steps_per_dispatch, loggers=loggers)
     except KeyboardInterrupt as exc:
         print(f"zoo: {exc or 'interrupted'}", file=sys.stderr)
         return 130
@@ -130,7 +132,8 @@ one during the run, ends with an error. Send Ctrl-C to every process. E.g. on tw
 def add_run_options(p: argparse.ArgumentParser, kind: str) -> None:
     """The options ``zoo train`` and ``zoo sweep`` share; ``kind`` ("run" or "sweep") names
     what ``--out`` holds."""
-    p.add_argument("--dataset", help="dataset name (default: the train config's, mnist)")
+    p.add_argument("--dataset", help="dataset name (default: the train config's, mnist), or "
+                   "your own data: an .npz (images [N,H,W(,C)], labels) or a folder of PNGs")
     p.add_argument("--preset", help="a named training recipe (`zoo list --presets`), e.g. smoke")
     p.add_argument("--out", required=True, help=f"{kind} directory (must be new unless --resume)")
     p.add_argument("--resume", action="store_true", help=f"continue the {kind} in --out")
@@ -145,6 +148,7 @@ def add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("overrides", nargs="*", metavar="key=value",
                    help="training or model settings, e.g. epochs=5 latent_dim=8")
     add_run_options(p, "run")
+    add_logger_options(p)
     p.add_argument("--devices", default="1", metavar="N|all",
                    help="devices sharing each step, data-parallel (default 1; all: every one)")
     p.add_argument("--steps-per-dispatch", type=int, default=DEFAULT_STEPS_PER_DISPATCH,

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from zoo.data.dataset import ArrayDataset, DataSource, _factor_mask
 from zoo.data.errors import DatasetError
+from zoo.data.local import local_dataset
+from zoo.errors import UnknownNameError
 from zoo.plugins import get_manager, manager_for
 
 if TYPE_CHECKING:
@@ -72,8 +74,19 @@ def list_datasets() -> list[str]:
 
 
 def get_dataset(name: str) -> DatasetSpec:
-    """The :class:`~zoo.registry.DatasetSpec` registered as ``name`` (error lists close ones)."""
-    return manager_for(name, "dataset").registry.get_dataset(name)
+    """The :class:`~zoo.registry.DatasetSpec` registered as ``name`` (error lists close ones),
+    or, for a path (an ``.npz`` file or a folder of PNGs) or registered arrays, the spec of that
+    data, read and checked (:mod:`zoo.data.local`)."""
+    local = local_dataset(name)
+    if local is not None:
+        return local
+    try:
+        return manager_for(name, "dataset").registry.get_dataset(name)
+    except UnknownNameError as exc:
+        if Path(name).exists():
+            raise UnknownNameError(f"{exc} A file or folder {name!r} is here: write ./{name} to "
+                                   "use it as your own data.") from None
+        raise
 
 
 def _check_count(value: Any, what: str, minimum: int) -> int:
@@ -118,7 +131,9 @@ def load_dataset(
 
     Args:
         name: dataset name (``zoo.list_datasets()``): ``"mnist"``, ``"fashion-mnist"``,
-            ``"dsprites"``, or one a plugin registered.
+            ``"dsprites"``, or one a plugin registered; or a path to your own data, an ``.npz``
+            file or a folder of PNGs (:mod:`zoo.data.own`), whose ``"test"`` split is all of it
+            and whose ``"train"``/``"validation"`` split it (:mod:`zoo.data.local`).
         split: ``"train"``, ``"validation"`` or ``"test"``. The validation split is carved from
             the training partition with a permutation seeded by ``seed`` (never from the test
             set) and ``"train"`` then excludes it; both keep the canonical order.

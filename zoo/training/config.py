@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from zoo.config import Config, ImageModelConfig
+from zoo.data.local import data_identity
 from zoo.errors import ConfigError, ZooError
 
 __all__ = ["DEFAULT_STEPS_PER_DISPATCH", "TrainConfig", "TrainResult", "TrainingDiverged",
@@ -125,8 +126,9 @@ def fit_model_config(
     if clash:
         raise ConfigError(
             f"the dataset has {', '.join(f'{k}={v}' for k, v in wanted.items())} but the model "
-            f"was set to {', '.join(f'{k}={getattr(model_config, k)}' for k in clash)}; drop "
-            "those overrides or use a matching dataset"
+            f"was set to {', '.join(f'{k}={getattr(model_config, k)}' for k in clash)}; pass "
+            f"{' '.join(f'{k}={v}' for k, v in clash.items())} to match the data, drop those "
+            "settings (the model then takes the data's), or use a matching dataset"
         )
     return model_config.replace(**wanted)
 
@@ -134,9 +136,15 @@ def fit_model_config(
 def identity(variant: str, model_config: Config, tc: TrainConfig,
              devices: int = 1) -> dict[str, Any]:
     """What makes a run this run (``run.json``): a resume must match it. The device count is
-    part of it: the order of float additions, hence the exact weights, depend on it."""
-    return {"variant": variant, "model_config": model_config.to_dict(),
-            "train_config": tc.to_dict(), "devices": devices}
+    part of it: the order of float additions, hence the exact weights, depend on it. Your own
+    data (a path or arrays) adds ``data``: its path, content sha256 and size
+    (:func:`zoo.data.local.data_identity`), so that a resume on changed data is refused."""
+    ident = {"variant": variant, "model_config": model_config.to_dict(),
+             "train_config": tc.to_dict(), "devices": devices}
+    data = data_identity(tc.dataset)
+    if data is not None:
+        ident["data"] = data
+    return ident
 
 
 def parse_devices(text: str | int) -> int | str:

@@ -8,7 +8,8 @@ dispatch, no host sync between log points; the steps just before a log, validati
 checkpoint point, or the end of an epoch, run one by one; "auto" is 16 on GPU/TPU and for
 conv-free models on CPU, 1 for convolutional ones on CPU), and an on-device flag records the
 first step whose metrics were not finite: the loop stops at the next log point naming it, and
-never checkpoints or promotes a state that came after it.
+never checkpoints or promotes a state that came after it. Process 0 hands each row of
+``metrics.jsonl`` to the run's metrics loggers too (:mod:`~zoo.training.loggers`).
 Every step is data-parallel over a mesh of ``devices`` devices (:mod:`~zoo.training.sharding`;
 one device is the mesh of one), in one process or several (:mod:`~zoo.training.multihost`:
 process 0 alone touches the run directory). The loop draws no pictures: whoever calls it does
@@ -18,6 +19,7 @@ process 0 alone touches the run directory). The loop draws no pictures: whoever 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,7 @@ from zoo.training.config import (
 )
 from zoo.training.faults import check_parameters, diverged
 from zoo.training.interrupts import StopFlag
+from zoo.training.loggers import LoggerSet, MetricsLogger
 from zoo.training.pending import Pending
 from zoo.training.sharding import DataParallel, key_data, resolve_device_count, to_local
 from zoo.training.steps import make_eval_step, make_train_step
@@ -59,7 +62,8 @@ class Loop:
     def __init__(self, variant: str, out: Path, tc: TrainConfig, overrides: dict[str, Any], *,
                  resume: bool, progress: bool, devices: int | str = 1,
                  cluster: multihost.Cluster | None = None,
-                 steps_per_dispatch: int = DEFAULT_STEPS_PER_DISPATCH) -> None:
+                 steps_per_dispatch: int = DEFAULT_STEPS_PER_DISPATCH,
+                 loggers: LoggerSet | None = None) -> None:
         if isinstance(steps_per_dispatch, bool) or not isinstance(steps_per_dispatch, int) \
                 or steps_per_dispatch < 0:
             raise InputError(f"steps_per_dispatch must be an int >= 1, or 0 for auto; got "
@@ -68,6 +72,7 @@ class Loop:
             multihost.start(cluster)  # before any JAX computation
         self.parallel = DataParallel(resolve_device_count(devices, tc.batch_size))
         self.writer = multihost.is_writer()
+        self.loggers = loggers if loggers is not None else LoggerSet()
         registry = get_manager().registry
         self.tc, self.progress, self._batches = tc, progress and self.writer, batches
         self.spec = registry.get_variant(variant)
@@ -140,6 +145,7 @@ class Loop:
     def _log(self, row: dict[str, Any]) -> None:
         if self.writer:
             self.run_dir.log([row])
+            self.loggers.log(row)
 
     # -- evaluation --------------------------------------------------------------------------------
     def _inputs(self, batch: dict[str, Any]) -> tuple[jax.Array, jax.Array]:
@@ -279,10 +285,16 @@ def run_training(variant: str, out: str | Path, train_config: TrainConfig | None
                  model_overrides: dict[str, Any] | None = None, *, resume: bool = False,
                  until_step: int | None = None, progress: bool = True, devices: int | str = 1,
                  cluster: multihost.Cluster | None = None,
-                 steps_per_dispatch: int = DEFAULT_STEPS_PER_DISPATCH) -> TrainResult:
-    """Train ``variant`` into the run directory ``out`` (see :func:`zoo.train.train`)."""
-    loop = Loop(variant, Path(out), train_config or TrainConfig(), dict(model_overrides or {}),
-                resume=resume, progress=progress, devices=devices, cluster=cluster,
-                steps_per_dispatch=steps_per_dispatch)
-    with multihost.peers_answering():
-        return loop.run(until_step)
+                 steps_per_dispatch: int = DEFAULT_STEPS_PER_DISPATCH,
+                 loggers: Iterable[MetricsLogger] = ()) -> TrainResult:
+    """Train ``variant`` into ``out`` (see :func:`zoo.train.train`); closes the loggers."""
+    sinks = LoggerSet(loggers)
+    try:
+        loop = Loop(variant, Path(out), train_config or TrainConfig(),
+                    dict(model_overrides or {}), resume=resume, progress=progress,
+                    devices=devices, cluster=cluster, steps_per_dispatch=steps_per_dispatch,
+                    loggers=sinks)
+        with multihost.peers_answering():
+            return loop.run(until_step)
+    finally:
+        sinks.close()

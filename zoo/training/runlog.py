@@ -8,11 +8,28 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from zoo.data import ArrayDataset, load_dataset
+from zoo.data.local import local_dataset
 from zoo.errors import InputError
 from zoo.specs import VariantSpec
 from zoo.training.config import TrainConfig
 
-__all__ = ["load_splits", "validation_means"]
+__all__ = ["load_splits", "resolve_data", "validation_means"]
+
+_DEFAULT_VALIDATION = TrainConfig().validation_size
+
+
+def resolve_data(tc: TrainConfig) -> TrainConfig:
+    """``tc`` ready to train on its data. A registry name passes unchanged; your own data (a
+    path, or registered arrays: :mod:`zoo.data.local`) is read and checked now, before anything
+    is written, and named by its absolute path; the default ``validation_size`` (10,000) then
+    means that data's default, a tenth of it and at most 10,000 (``min(10_000, N // 10)``)."""
+    spec = local_dataset(tc.dataset)
+    if spec is None:
+        return tc
+    changes: dict[str, Any] = {"dataset": spec.name}
+    if tc.validation_size == _DEFAULT_VALIDATION:
+        changes["validation_size"] = spec.validation_size
+    return tc.replace(**changes)
 
 
 def load_splits(spec: VariantSpec, tc: TrainConfig) -> tuple[ArrayDataset, ArrayDataset | None]:
@@ -24,7 +41,8 @@ def load_splits(spec: VariantSpec, tc: TrainConfig) -> tuple[ArrayDataset, Array
     val = load_dataset(tc.dataset, "validation", **split) if tc.validation_size else None
     if spec.conditional and train.labels is None:
         raise InputError(f"variant {spec.name!r} is conditional but dataset {tc.dataset!r} "
-                         "has no labels; pick a labelled dataset")
+                         "has no labels; pick a labelled dataset (your own data: a 'labels' "
+                         "array in the .npz, or one subfolder of PNGs per class)")
     return train, val
 
 
