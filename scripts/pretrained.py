@@ -95,16 +95,20 @@ def _evaluation(model: Path, run: Path, dataset: str, options: dict, reuse: bool
     if (result is None or result.get("dataset") != dataset
             or any(result["options"].get(k) != v for k, v in options.items())
             or (result["options"].get("only_disentanglement") and not only_disentanglement)):
+        if not model.exists():
+            raise SystemExit(f"{run} has no measurement to reuse and no {model.name}/ to "
+                             "measure: pass a finished run directory")
         result = evaluate(model, dataset, **options, only_disentanglement=only_disentanglement)
         saved.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     return result
 
 
 def _seed_of(run: Path) -> int:
-    """The training seed of ``run`` (its run.json), after checking it is a finished run."""
-    for needed in ("run.json", "best"):
-        if not (run / needed).exists():
-            raise SystemExit(f"seed run {run} has no {needed}: pass finished run directories")
+    """The training seed of ``run`` (its run.json). A seed that does not ship needs its
+    ``best/`` only to be measured: a record of a finished run (run.json, eval.json,
+    mig_curve.jsonl) with ``--reuse-eval`` is enough."""
+    if not (run / "run.json").exists():
+        raise SystemExit(f"seed run {run} has no run.json: pass run directories")
     return int(json.loads((run / "run.json").read_text())["train_config"]["seed"])
 
 

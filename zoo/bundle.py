@@ -37,7 +37,7 @@ from zoo.errors import ZooError
 from zoo.hashing import sha256_file
 from zoo.loading import load
 from zoo.manifest import MANIFEST_RESOURCE, specs_from_manifest, write_manifest
-from zoo.runs import model_directory
+from zoo.runs import RunDir, model_directory
 from zoo.serialization import CONFIG_FILE, WEIGHTS_FILE
 from zoo.specs import PretrainedSpec
 from zoo.training.command import train_command_from_identity
@@ -78,7 +78,7 @@ def _seed_entries(identity: Mapping[str, Any] | None, eval_result: Mapping[str, 
     shipped = (identity.get("train_config") or {}).get("seed")
     entries: dict[int, dict[str, Any]] = {}
     for run, result in seed_runs.items():
-        _, other = model_directory(Path(run))
+        other = RunDir(run).read_identity()  # a record of the run is enough: no best/ needed
         if other is None:
             raise ZooError(f"seed run {str(run)!r} has no run.json: pass run directories")
         seed = (other.get("train_config") or {}).get("seed")
