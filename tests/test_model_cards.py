@@ -18,11 +18,15 @@ from zoo.cards import card_metrics, parse_card
 from zoo.hub import sha256_file
 
 CARDS = Path(__file__).resolve().parents[1] / "model_cards"
-#: the models the pretrained-zoo issue asks for
+#: the models the pretrained-zoo issue asks for (the dSprites models are being retrained on the
+#: standard network: the disentanglement issue; they join this set when they ship)
 EXPECTED = {"vqvae-mnist", "vae-mnist", "beta-vae-mnist", "beta-vae-capacity-mnist",
-            "cvae-mnist", "classifier-mnist", "beta-vae-dsprites"}
+            "cvae-mnist", "classifier-mnist"}
+DSPRITES = {"beta-vae-dsprites", "beta-vae-capacity-dsprites", "beta-tcvae-dsprites"}
 #: measured on all 737,280 dSprites images (minutes): only `zoo check-cards` re-measures them
-FULL_CHECK_ONLY = {"beta-vae-dsprites"}
+FULL_CHECK_ONLY = DSPRITES & {p.stem for p in CARDS.glob("*.md")}
+#: nothing larger is bundled (the disentanglement issue): bigger weights live on the Hub only
+MAX_BUNDLED_BYTES = 5 * 1024 * 1024
 
 
 @pytest.fixture
@@ -63,6 +67,8 @@ def test_bundled_files_match_their_entries(world: Any) -> None:
         files = bundled_files(spec)
         assert files is not None, f"{name} is not bundled"
         assert {f: sha256_file(p) for f, p in files.items()} == dict(spec.files)
+        for fname, path in files.items():
+            assert path.stat().st_size <= MAX_BUNDLED_BYTES, f"{name}/{fname} is over 5 MB"
 
 
 def test_load_vqvae_mnist_offline_and_reconstruct(world: Any, offline: None) -> None:
@@ -87,4 +93,6 @@ def test_card_matches_weights(world: Any, offline: None, name: str) -> None:
 def test_fast_check_reports_large_evaluations_as_skipped(world: Any, offline: None,
                                                         name: str) -> None:
     rows = check_card_file(CARDS / f"{name}.md", fast=True)
-    assert rows and all(r.ok is None and r.status == "skipped" for r in rows)
+    metrics = [r for r in rows if not r.metric.startswith("seeds")]
+    assert metrics and all(r.ok is None and r.status == "skipped" for r in metrics)
+    assert not [r for r in rows if r.ok is False], format_report(rows)

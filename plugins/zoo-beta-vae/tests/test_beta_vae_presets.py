@@ -12,6 +12,6 @@ def test_presets_are_registered_and_conform() -> None:
     with plugin_manager(zoo_beta_vae.plugin, "beta-vae") as manager:
         names = manager.plugins["beta-vae"].presets
         assert names == ["vae-mnist", "beta-vae-mnist", "beta-vae-capacity-mnist",
-                         "beta-vae-dsprites"]
+                         "beta-vae-dsprites", "beta-vae-capacity-dsprites"]
         for name in names:
             check_preset(manager.registry.presets[name])
