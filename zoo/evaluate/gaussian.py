@@ -15,7 +15,7 @@ from zoo.errors import InputError
 from zoo.evaluate._common import batches_of, call
 from zoo.losses import bernoulli_nll, gaussian_kl, reconstruction_nll
 
-__all__ = ["disentanglement_pass", "gaussian_pass", "iw_nll"]
+__all__ = ["disentanglement_pass", "disentanglement_points", "gaussian_pass", "iw_nll"]
 
 
 def gaussian_pass(model: Any, conditional: bool, ds: Any, batch_size: int, binarize: bool,
@@ -64,7 +64,7 @@ def gaussian_pass(model: Any, conditional: bool, ds: Any, batch_size: int, binar
     return res
 
 
-def _disentanglement_points(n: int, seed: int, points: int) -> tuple[np.ndarray, np.ndarray]:
+def disentanglement_points(n: int, seed: int, points: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the ``points`` examples MIG/DCI/SAP are trained on and of the ``points // 2``
     others DCI and SAP are tested on (disentanglement_lib: 10,000 and 5,000): a seeded draw."""
     order = np.random.default_rng(seed).permutation(n)
@@ -76,7 +76,7 @@ def _disentanglement_points(n: int, seed: int, points: int) -> tuple[np.ndarray,
 
 def _disentanglement(codes: np.ndarray, ds: Any, seed: int, points: int, dci_model: str) -> dict:
     """MIG, DCI and SAP of the posterior means ``codes`` [N, D] of all of ``ds``."""
-    idx, test_idx = _disentanglement_points(len(codes), seed, points)
+    idx, test_idx = disentanglement_points(len(codes), seed, points)
     factors = np.asarray(ds.factors)
     return _scores(codes[idx], factors[idx], codes[test_idx], factors[test_idx], dci_model)
 
@@ -95,7 +95,7 @@ def disentanglement_pass(model: Any, conditional: bool, ds: Any, batch_size: int
                          points: int, dci_model: str) -> dict[str, Any]:
     """MIG, DCI and SAP alone: the same points and numbers as :func:`gaussian_pass`'s, from
     encoding only those ``points * 3 // 2`` examples instead of the whole split."""
-    idx, test_idx = _disentanglement_points(len(ds), seed, points)
+    idx, test_idx = disentanglement_points(len(ds), seed, points)
     chosen = np.concatenate([idx, test_idx])
     encode = nnx.jit(lambda m, x, labels: call(m, conditional, "encode", x, labels=labels)[0])
     sub = ds.subset(chosen)
