@@ -84,7 +84,7 @@ def _shipped_copy(name: str) -> Path:
 
 
 def _evaluation(model: Path, run: Path, dataset: str, options: dict, reuse: bool, *,
-                only_disentanglement: bool = False) -> dict:
+                only_disentanglement: bool = False, progress: bool = True) -> dict:
     """``RUN/eval.json``: measured with the recipe's options, or reused (``--reuse-eval``) if it
     was measured with them. ``only_disentanglement`` (the seeds that do not ship: their row is
     MIG/DCI/SAP) measures just those, on the same points, unless a full evaluation is saved."""
@@ -98,7 +98,8 @@ def _evaluation(model: Path, run: Path, dataset: str, options: dict, reuse: bool
         if not model.exists():
             raise SystemExit(f"{run} has no measurement to reuse and no {model.name}/ to "
                              "measure: pass a finished run directory")
-        result = evaluate(model, dataset, **options, only_disentanglement=only_disentanglement)
+        result = evaluate(model, dataset, **options, only_disentanglement=only_disentanglement,
+                          progress=progress)
         saved.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     return result
 
@@ -160,10 +161,11 @@ def cmd_bundle(args: argparse.Namespace) -> None:
     run.mkdir(parents=True, exist_ok=True)
     options = dict(release["eval"])
     dataset = options.pop("dataset")
-    result = _evaluation(model, run, dataset, options, args.reuse_eval)
+    progress = not args.no_progress
+    result = _evaluation(model, run, dataset, options, args.reuse_eval, progress=progress)
     seed_runs = {r: result if r.resolve() == run.resolve()
                  else _evaluation(r / "best", r, dataset, options, args.reuse_eval,
-                                  only_disentanglement=True)
+                                  only_disentanglement=True, progress=progress)
                  for r in seed_list}
     shipped = next((r for r in seed_list if r.resolve() == run.resolve()), run)
     figures = [{"title": title, "file": str(run / "plots" / fname)}
@@ -206,6 +208,8 @@ def main() -> None:
             p.add_argument("--seed-runs", type=Path, nargs="+", metavar="RUN",
                            help="every run of the recipe under another seed, --run among them: "
                                 "the card reports each seed (table, figures)")
+            p.add_argument("--no-progress", action="store_true",
+                           help="no progress bars while measuring (stderr)")
         p.set_defaults(func=func)
     sub.add_parser("list", help="the publishable recipes: name, variant, plugin").set_defaults(
         func=cmd_list)

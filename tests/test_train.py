@@ -81,7 +81,7 @@ def test_run_directory_rules(world, tmp_path) -> None:
         train("beta-vae", out=tmp_path / "r", train_config=_tc(max_steps=4),
               model_overrides=TINY_MODEL, progress=False)
     with pytest.raises(RunError, match="different train_config"):
-        train("beta-vae", out=tmp_path / "r", train_config=_tc(max_steps=8),
+        train("beta-vae", out=tmp_path / "r", train_config=_tc(max_steps=4, learning_rate=0.1),
               model_overrides=TINY_MODEL, resume=True, progress=False)
     with pytest.raises(RunError, match="holds no run"):
         train("beta-vae", out=tmp_path / "new", train_config=_tc(), resume=True,

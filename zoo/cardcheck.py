@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -57,8 +58,10 @@ def _close(card: float, measured: float, rtol: float, atol: float) -> bool:
 
 
 def check_card_file(path: str | os.PathLike[str], *, fast: bool = False, rtol: float = 0.01,
-                    atol: float = 1e-3, fast_max_examples: int = 20_000) -> list[CardCheck]:
-    """Re-measure the model a card describes and compare, metric by metric."""
+                    atol: float = 1e-3, fast_max_examples: int = 20_000,
+                    progress: bool = False) -> list[CardCheck]:
+    """Re-measure the model a card describes and compare, metric by metric (``progress``:
+    :func:`zoo.evaluate.evaluate`'s bars on stderr)."""
     path = Path(path)
     front, body = cards.parse_card(path.read_text(encoding="utf-8"))
     meta = front.get("zoo") or {}
@@ -79,7 +82,8 @@ def check_card_file(path: str | os.PathLike[str], *, fast: bool = False, rtol: f
                     ] + seeds
         options["iw_samples"] = 0
         options["disentanglement"] = False
-    measured = cards.flatten_metrics(evaluate(name, dataset, **options))
+    measured = cards.flatten_metrics(evaluate(name, dataset, **options,
+                                                      progress=progress))
     rows = []
     for key, value in sorted(expected.items()):
         now = measured.get(key)
@@ -92,8 +96,10 @@ def check_card_file(path: str | os.PathLike[str], *, fast: bool = False, rtol: f
 
 
 def check_cards(names: Iterable[str] | None = None, *, cards_dir: str | os.PathLike[str] =
-                "model_cards", **kwargs: Any) -> list[CardCheck]:
-    """:func:`check_card_file` for ``names`` (default: every ``*.md`` card in ``cards_dir``)."""
+                "model_cards", progress: bool = False, **kwargs: Any) -> list[CardCheck]:
+    """:func:`check_card_file` for ``names`` (default: every ``*.md`` card in ``cards_dir``);
+    ``progress`` writes to stderr which card is measured (``card 2/7: vqvae-mnist``) and the
+    evaluation's bars."""
     cards_dir = Path(cards_dir)
     if names:
         paths = [cards_dir / f"{n}.md" for n in names]
@@ -104,7 +110,12 @@ def check_cards(names: Iterable[str] | None = None, *, cards_dir: str | os.PathL
         paths = sorted(p for p in cards_dir.glob("*.md") if p.name != "README.md")
         if not paths:
             raise ZooError(f"no model cards (*.md) in {str(cards_dir)!r}")
-    return [row for p in paths for row in check_card_file(p, **kwargs)]
+    rows = []
+    for i, p in enumerate(paths, 1):
+        if progress:
+            print(f"card {i}/{len(paths)}: {p.stem}", file=sys.stderr, flush=True)
+        rows += check_card_file(p, progress=progress, **kwargs)
+    return rows
 
 
 def format_report(rows: list[CardCheck]) -> str:

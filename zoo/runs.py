@@ -138,6 +138,10 @@ class RunDir:
         except json.JSONDecodeError as exc:
             raise RunError(f"{str(path)!r} is corrupted ({exc}); it is not a usable run") from None
 
+    def write_identity(self, identity: dict[str, Any]) -> None:
+        """Replace ``run.json`` atomically (a claimed run changing its length)."""
+        atomic_write_text(self.path / RUN_FILE, json.dumps(identity, indent=2) + "\n")
+
     def claim(self, identity: dict[str, Any], *, resume: bool) -> bool:
         """Make this directory the home of the run ``identity``; return True when resuming.
 
@@ -198,7 +202,7 @@ class RunDir:
             self._remove_stale()
             self.metrics_path.unlink(missing_ok=True)
             if existing != identity:
-                atomic_write_text(self.path / RUN_FILE, json.dumps(identity, indent=2) + "\n")
+                self.write_identity(identity)
             return False
         if any(p.name != LOCK_FILE for p in self.path.iterdir()):
             what = "another run" if existing is not None else "other files"
@@ -206,7 +210,7 @@ class RunDir:
                 f"{str(self.path)!r} already holds {what}; pass --resume to continue that run "
                 "or choose an empty --out directory (nothing was overwritten)"
             )
-        atomic_write_text(self.path / RUN_FILE, json.dumps(identity, indent=2) + "\n")
+        self.write_identity(identity)
         return False
 
     def never_trained(self) -> bool:

@@ -24,7 +24,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
                       max_examples=args.max_examples, binarize=args.binarize,
                       iw_samples=args.iw_samples, iw_examples=args.iw_examples, seed=args.seed,
                       disentanglement_points=args.points, dci_model=args.dci_model,
-                      only_disentanglement=args.only_disentanglement)
+                      only_disentanglement=args.only_disentanglement,
+                      progress=not args.no_progress)
     text = json.dumps(result, indent=2, sort_keys=True)
     if args.output:
         atomic_write_text(args.output, text + "\n")
@@ -63,4 +64,6 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true",
                    help="print the full result as JSON (default: a table of the headline metrics)")
     p.add_argument("--output", help="also write the full result as JSON to this file")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bars (by default one per long pass, on stderr)")
     p.set_defaults(func=cmd_eval)

@@ -35,7 +35,7 @@ def cmd_check_cards(args: argparse.Namespace) -> int:
     from zoo.cardcheck import check_cards, format_report  # imports JAX
 
     rows = check_cards(args.names or None, cards_dir=args.cards_dir, fast=args.fast,
-                       rtol=args.rtol, atol=args.atol)
+                       rtol=args.rtol, atol=args.atol, progress=not args.no_progress)
     print(format_report(rows))
     if any(r.ok is False for r in rows):
         raise ZooError("some model cards no longer match their weights (MISMATCH above): "
@@ -73,4 +73,7 @@ def add_check_cards(sub: argparse._SubParsersAction) -> None:
                    help="skip IW-NLL, MIG/DCI/SAP and large evaluation sets (reported skipped)")
     p.add_argument("--rtol", type=float, default=0.01, help="relative tolerance")
     p.add_argument("--atol", type=float, default=1e-3, help="absolute tolerance")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress (by default the card being measured and a bar per long "
+                        "pass, on stderr)")
     p.set_defaults(func=cmd_check_cards)

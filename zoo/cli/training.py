@@ -136,7 +136,8 @@ def add_run_options(p: argparse.ArgumentParser, kind: str) -> None:
                    "your own data: an .npz (images [N,H,W(,C)], labels) or a folder of PNGs")
     p.add_argument("--preset", help="a named training recipe (`zoo list --presets`), e.g. smoke")
     p.add_argument("--out", required=True, help=f"{kind} directory (must be new unless --resume)")
-    p.add_argument("--resume", action="store_true", help=f"continue the {kind} in --out")
+    longer = " (with only a larger max_steps/epochs: train it longer)" if kind == "run" else ""
+    p.add_argument("--resume", action="store_true", help=f"continue the {kind} in --out{longer}")
     p.add_argument("--until-step", type=int, help="stop at this step, checkpointed")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 

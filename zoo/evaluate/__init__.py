@@ -15,7 +15,8 @@ and what the data have (labels, factors):
 
 This module drives the passes; :mod:`zoo.evaluate.gaussian` and :mod:`zoo.evaluate.passes` hold
 them, :mod:`zoo.evaluate.conditional` finds and loads the classifier that judges conditional
-samples, :mod:`zoo.evaluate._common` holds what they share.
+samples, :mod:`zoo.evaluate._common` holds what they share, :mod:`zoo.evaluate.progress` the
+progress bars of ``progress=True``.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def evaluate(
     dci_model: str = "gbt",
     disentanglement: bool = True,
     only_disentanglement: bool = False,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Measure a model on ``dataset``/``split``; returns a JSON-ready dict.
 
@@ -80,6 +82,9 @@ def evaluate(
         only_disentanglement: measure MIG/DCI/SAP and nothing else, encoding only the
             ``disentanglement_points * 3 // 2`` examples they are computed on (the same points
             and numbers as the full evaluation's; seconds instead of minutes on dSprites).
+        progress: show a bar on stderr for each long pass (encoding the split, IW-NLL, MIG,
+            DCI per factor, SAP, conditional samples; :mod:`zoo.evaluate.progress`), cleared
+            when the pass ends; the result is the same with or without.
 
     Besides the variant-independent metrics, ``"loss_metrics"`` holds the variant's own loss and
     scalar metrics averaged over the split (:func:`zoo.evaluate.passes.loss_metrics`), so a
@@ -109,19 +114,21 @@ def evaluate(
                            f"on {dataset!r}")
         result["options"]["only_disentanglement"] = True
         return jsonable(result | disentanglement_pass(
-            model, spec.conditional, ds, batch_size, seed, disentanglement_points, dci_model))
+            model, spec.conditional, ds, batch_size, seed, disentanglement_points, dci_model,
+            progress))
     if spec.latent == "none":  # a classifier: accuracy and cross-entropy, nothing else
-        return jsonable(result | classifier_pass(model, ds, batch_size, binarize, seed))
+        return jsonable(result | classifier_pass(model, ds, batch_size, binarize, seed, progress))
     if spec.latent == "discrete":
-        result |= vq_pass(model, ds, batch_size, binarize, seed)
+        result |= vq_pass(model, ds, batch_size, binarize, seed, progress)
     else:
         result |= gaussian_pass(model, spec.conditional, ds, batch_size, binarize, seed,
-                                disentanglement_points if disentanglement else 0, dci_model)
+                                disentanglement_points if disentanglement else 0, dci_model,
+                                progress)
         if iw_samples:
             n = min(iw_examples, len(ds))
             result |= iw_nll(model, spec.conditional, ds.subset(np.arange(n)), iw_samples,
-                             iw_chunk, batch_size, binarize, seed)
-    result["loss_metrics"] = loss_metrics(model, spec, ds, batch_size, binarize, seed)
+                             iw_chunk, batch_size, binarize, seed, progress)
+    result["loss_metrics"] = loss_metrics(model, spec, ds, batch_size, binarize, seed, progress)
     if spec.conditional and spec.has_prior:
-        result |= conditional_metrics(model, ds, classifier, seed)
+        result |= conditional_metrics(model, ds, classifier, seed, progress)
     return jsonable(result)

@@ -13,13 +13,15 @@ from flax import nnx
 
 from zoo.errors import InputError
 from zoo.evaluate._common import batches_of, call
+from zoo.evaluate.progress import num_batches, stage, tracked
 from zoo.losses import bernoulli_nll, gaussian_kl, reconstruction_nll
 
 __all__ = ["disentanglement_pass", "disentanglement_points", "gaussian_pass", "iw_nll"]
 
 
 def gaussian_pass(model: Any, conditional: bool, ds: Any, batch_size: int, binarize: bool,
-                   seed: int, points: int, dci_model: str) -> dict[str, Any]:
+                   seed: int, points: int, dci_model: str, progress: bool = False
+                   ) -> dict[str, Any]:
     from zoo.metrics import latents
 
     bernoulli = model.config.reconstruction_loss == "bernoulli"
@@ -37,7 +39,9 @@ def gaussian_pass(model: Any, conditional: bool, ds: Any, batch_size: int, binar
 
     means, logvars, sq, nelbo = [], [], [], []
     key = jax.random.key(seed)
-    for i, b in enumerate(batches_of(ds, batch_size, binarize, seed)):
+    for i, b in enumerate(tracked(batches_of(ds, batch_size, binarize, seed),
+                                  f"encode + reconstruct {len(ds):,} examples",
+                                  num_batches(len(ds), batch_size), progress)):
         out = step(model, jnp.asarray(b["x"]), b.get("labels"), jax.random.fold_in(key, i))
         for acc, value in zip((means, logvars, sq, nelbo), out, strict=True):
             acc.append(np.asarray(value))
@@ -60,7 +64,7 @@ def gaussian_pass(model: Any, conditional: bool, ds: Any, batch_size: int, binar
         mi = latents.mutual_information_with_labels(mean, np.asarray(ds.labels))
         res["mutual_information_with_labels"] = np.asarray(mi).tolist()
     if ds.factors is not None and points:
-        res |= _disentanglement(mean, ds, seed, points, dci_model)
+        res |= _disentanglement(mean, ds, seed, points, dci_model, progress)
     return res
 
 
@@ -74,25 +78,34 @@ def disentanglement_points(n: int, seed: int, points: int) -> tuple[np.ndarray, 
     return idx, test_idx
 
 
-def _disentanglement(codes: np.ndarray, ds: Any, seed: int, points: int, dci_model: str) -> dict:
+def _disentanglement(codes: np.ndarray, ds: Any, seed: int, points: int, dci_model: str,
+                     progress: bool) -> dict:
     """MIG, DCI and SAP of the posterior means ``codes`` [N, D] of all of ``ds``."""
     idx, test_idx = disentanglement_points(len(codes), seed, points)
     factors = np.asarray(ds.factors)
-    return _scores(codes[idx], factors[idx], codes[test_idx], factors[test_idx], dci_model)
+    return _scores(codes[idx], factors[idx], codes[test_idx], factors[test_idx], dci_model,
+                   progress)
 
 
 def _scores(codes: np.ndarray, factors: np.ndarray, test_codes: np.ndarray,
-            test_factors: np.ndarray, dci_model: str) -> dict:
+            test_factors: np.ndarray, dci_model: str, progress: bool) -> dict:
     from zoo.metrics import disentanglement as dis
 
-    out = {"mig": dis.mig(codes, factors)}
-    out["dci"] = dis.dci(codes, factors, test_codes, test_factors, model=dci_model, n_jobs=2)
-    out["sap"] = dis.sap(codes, factors, test_codes, test_factors)
+    n = f"{len(codes):,} points"
+    with stage(f"MIG on {n}", progress):
+        out = {"mig": dis.mig(codes, factors)}
+    varying = sum(np.unique(column).size > 1 for column in np.asarray(factors).T)
+    with stage(f"DCI ({dci_model}) on {n}", progress, total=varying, unit="factor") as done:
+        out["dci"] = dis.dci(codes, factors, test_codes, test_factors, model=dci_model,
+                             n_jobs=2, on_factor_done=done)
+    with stage(f"SAP on {n}", progress):
+        out["sap"] = dis.sap(codes, factors, test_codes, test_factors)
     return {"disentanglement": out}
 
 
 def disentanglement_pass(model: Any, conditional: bool, ds: Any, batch_size: int, seed: int,
-                         points: int, dci_model: str) -> dict[str, Any]:
+                         points: int, dci_model: str, progress: bool = False
+                         ) -> dict[str, Any]:
     """MIG, DCI and SAP alone: the same points and numbers as :func:`gaussian_pass`'s, from
     encoding only those ``points * 3 // 2`` examples instead of the whole split."""
     idx, test_idx = disentanglement_points(len(ds), seed, points)
@@ -100,14 +113,16 @@ def disentanglement_pass(model: Any, conditional: bool, ds: Any, batch_size: int
     encode = nnx.jit(lambda m, x, labels: call(m, conditional, "encode", x, labels=labels)[0])
     sub = ds.subset(chosen)
     codes = np.concatenate([np.asarray(encode(model, jnp.asarray(b["x"]), b.get("labels")))
-                            for b in batches_of(sub, batch_size, False, seed)])
+                            for b in tracked(batches_of(sub, batch_size, False, seed),
+                                             f"encode {len(sub):,} points",
+                                             num_batches(len(sub), batch_size), progress)])
     factors = np.asarray(sub.factors)
     n = len(idx)
-    return _scores(codes[:n], factors[:n], codes[n:], factors[n:], dci_model)
+    return _scores(codes[:n], factors[:n], codes[n:], factors[n:], dci_model, progress)
 
 
 def iw_nll(model: Any, conditional: bool, ds: Any, k: int, chunk: int, batch_size: int,
-            binarize: bool, seed: int) -> dict[str, Any]:
+            binarize: bool, seed: int, progress: bool = False) -> dict[str, Any]:
     from zoo.metrics.likelihood import (
         gaussian_log_density,
         iwae_log_likelihood,
@@ -133,7 +148,9 @@ def iw_nll(model: Any, conditional: bool, ds: Any, k: int, chunk: int, batch_siz
     key = jax.random.key(seed + 7)
     nll = []
     small = max(1, min(batch_size, 100))
-    for i, b in enumerate(batches_of(ds, small, binarize, seed)):
+    for i, b in enumerate(tracked(batches_of(ds, small, binarize, seed),
+                                  f"IW-NLL (K={k}) on {len(ds):,} examples",
+                                  num_batches(len(ds), small), progress)):
         x = jnp.asarray(b["x"])
         parts = [log_terms(model, x, b.get("labels"), jax.random.fold_in(key, i * 100_000 + j))
                  for j in range(math.ceil(k / chunk))]

@@ -14,6 +14,7 @@ from flax import nnx
 from zoo.data import batches
 from zoo.evaluate import conditional
 from zoo.evaluate._common import batches_of, call
+from zoo.evaluate.progress import num_batches, stage, tracked
 
 __all__ = ["FINAL_STEP", "classifier_pass", "conditional_metrics", "loss_metrics", "vq_pass"]
 
@@ -24,7 +25,7 @@ FINAL_STEP = 10**9
 
 
 def loss_metrics(model: Any, spec: Any, ds: Any, batch_size: int, binarize: bool,
-                  seed: int) -> dict[str, float]:
+                  seed: int, progress: bool = False) -> dict[str, float]:
     """The variant's own loss and scalar metrics (e.g. beta-TCVAE's total correlation, a
     VQ-VAE's commitment loss), averaged over the split weighted by batch size.
 
@@ -43,8 +44,10 @@ def loss_metrics(model: Any, spec: Any, ds: Any, batch_size: int, binarize: bool
     sums: dict[str, float] = {}
     n = 0
     key = jax.random.key(seed)
-    for i, b in enumerate(batches(ds, batch_size, seed=seed, epoch=0, shuffle=True,
-                                  drop_remainder=False, binarize=binarize)):
+    for i, b in enumerate(tracked(batches(ds, batch_size, seed=seed, epoch=0, shuffle=True,
+                                          drop_remainder=False, binarize=binarize),
+                                  f"{spec.name} loss on {len(ds):,} examples",
+                                  num_batches(len(ds), batch_size), progress)):
         metrics = jax.device_get(step(model, jnp.asarray(b["x"]), b.get("labels"),
                                       jax.random.fold_in(key, i)))
         for k, v in metrics.items():
@@ -53,7 +56,8 @@ def loss_metrics(model: Any, spec: Any, ds: Any, batch_size: int, binarize: bool
     return {k: v / n for k, v in sorted(sums.items())}
 
 
-def classifier_pass(model: Any, ds: Any, batch_size: int, binarize: bool, seed: int) -> dict:
+def classifier_pass(model: Any, ds: Any, batch_size: int, binarize: bool, seed: int,
+                    progress: bool = False) -> dict:
     """Accuracy (arg-max logit) and mean softmax cross-entropy (nats) of a classifier-kind
     model, whose ``model(x, labels)`` returns ``logits`` [B, K]."""
     import optax
@@ -65,7 +69,8 @@ def classifier_pass(model: Any, ds: Any, batch_size: int, binarize: bool, seed: 
         return jnp.argmax(logits, axis=-1) == labels, ce
 
     correct, ce = [], []
-    for b in batches_of(ds, batch_size, binarize, seed):
+    for b in tracked(batches_of(ds, batch_size, binarize, seed),
+                     f"classify {len(ds):,} examples", num_batches(len(ds), batch_size), progress):
         c, e = step(model, jnp.asarray(b["x"]), jnp.asarray(b["labels"], jnp.int32))
         correct.append(np.asarray(c))
         ce.append(np.asarray(e, np.float64))
@@ -73,7 +78,8 @@ def classifier_pass(model: Any, ds: Any, batch_size: int, binarize: bool, seed: 
             "cross_entropy": float(np.concatenate(ce).mean())}
 
 
-def vq_pass(model: Any, ds: Any, batch_size: int, binarize: bool, seed: int) -> dict:
+def vq_pass(model: Any, ds: Any, batch_size: int, binarize: bool, seed: int,
+            progress: bool = False) -> dict:
     from zoo.metrics.vq_health import CodeUsage
     from zoo.vq import code_counts, perplexity
 
@@ -87,7 +93,9 @@ def vq_pass(model: Any, ds: Any, batch_size: int, binarize: bool, seed: int) -> 
         return indices, sq, perplexity(code_counts(indices, k))
 
     usage, sq, batch_ppl = CodeUsage(k), [], []
-    for b in batches_of(ds, batch_size, binarize, seed):
+    for b in tracked(batches_of(ds, batch_size, binarize, seed),
+                     f"encode + reconstruct {len(ds):,} examples",
+                     num_batches(len(ds), batch_size), progress):
         indices, s, p = step(model, jnp.asarray(b["x"]))
         usage.update(np.asarray(indices))
         sq.append(np.asarray(s))
@@ -99,7 +107,8 @@ def vq_pass(model: Any, ds: Any, batch_size: int, binarize: bool, seed: int) -> 
                          for key, v in health.items()}}
 
 
-def conditional_metrics(model: Any, ds: Any, classifier: Any, seed: int) -> dict:
+def conditional_metrics(model: Any, ds: Any, classifier: Any, seed: int,
+                        progress: bool = False) -> dict:
     from zoo.metrics.classifier import classifier_fid, conditional_accuracy
 
     num_classes = model.config.num_classes
@@ -109,11 +118,12 @@ def conditional_metrics(model: Any, ds: Any, classifier: Any, seed: int) -> dict
         return {"conditional_accuracy_note": "no classifier for this dataset"}
     per_class = 100
     labels = np.repeat(np.arange(num_classes), per_class).astype(np.int32)
-    samples = np.asarray(model.sample(len(labels), jnp.asarray(labels),
-                                      rngs=jax.random.key(seed + 11)))
-    acc = conditional_accuracy(classifier, samples, labels)
-    real = np.asarray(ds.images[: len(samples)], np.float32) / 255.0
-    fid = classifier_fid(classifier, real, samples)
+    with stage(f"sample {len(labels):,} images, conditional accuracy + FID", progress):
+        samples = np.asarray(model.sample(len(labels), jnp.asarray(labels),
+                                          rngs=jax.random.key(seed + 11)))
+        acc = conditional_accuracy(classifier, samples, labels)
+        real = np.asarray(ds.images[: len(samples)], np.float32) / 255.0
+        fid = classifier_fid(classifier, real, samples)
     return {"conditional_accuracy": float(acc), "conditional_accuracy_samples": len(labels),
             "fid_zoo_classifier": float(fid), "fid_name": conditional.fid_name(ds.name),
             "fid_samples": len(samples), "classifier": conditional.describe(classifier, ds.name)}

@@ -106,6 +106,7 @@ def importance_matrix(
     n_estimators: int | None = None,
     n_jobs: int = 1,
     random_state: int = 0,
+    on_factor_done: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Fit one classifier per factor (codes -> factor class) and read off feature importances.
 
@@ -142,11 +143,14 @@ def importance_matrix(
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*(converge|max_iter).*")
             clf.fit(x_train, y_train[:, k])
-        return (
+        fit = (
             importances(clf),
             float(np.mean(clf.predict(x_train) == y_train[:, k])),
             float(np.mean(clf.predict(x_test) == y_test[:, k])),
         )
+        if on_factor_done is not None:
+            on_factor_done(k)
+        return fit
 
     if n_jobs == 1 or len(scored) < 2:
         fits = [fit_one(k) for k in scored]
@@ -178,6 +182,7 @@ def dci(
     n_estimators: int | None = None,
     n_jobs: int = 1,
     random_state: int = 0,
+    on_factor_done: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Disentanglement, Completeness and Informativeness (Eastwood & Williams 2018) as
     disentanglement_lib computes them.
@@ -205,6 +210,9 @@ def dci(
         n_estimators: stages / trees for ``gbt`` and ``random_forest`` (default 100, the lib's).
         n_jobs: factors fitted in parallel threads (sklearn releases the GIL while fitting).
         random_state: seed of the classifiers.
+        on_factor_done: called with the factor's column index after each factor's classifier
+            is fitted and scored (once per scored factor; from a worker thread when
+            ``n_jobs > 1``), e.g. to advance a progress bar.
     Returns:
         dict with ``disentanglement``, ``completeness``, ``informativeness_train``,
         ``informativeness_test`` (floats), ``importance`` [D, K], per-factor accuracies,
@@ -213,6 +221,7 @@ def dci(
     result = importance_matrix(
         codes_train, factors_train, codes_test, factors_test, model=model,
         n_estimators=n_estimators, n_jobs=n_jobs, random_state=random_state,
+        on_factor_done=on_factor_done,
     )
     skipped = result["skipped_factors"]
     scored = [k for k in range(result["importance"].shape[1]) if k not in skipped]

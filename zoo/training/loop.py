@@ -10,10 +10,9 @@ conv-free models on CPU, 1 for convolutional ones on CPU), and an on-device flag
 first step whose metrics were not finite: the loop stops at the next log point naming it, and
 never checkpoints or promotes a state that came after it. Process 0 hands each row of
 ``metrics.jsonl`` to the run's metrics loggers too (:mod:`~zoo.training.loggers`).
-Every step is data-parallel over a mesh of ``devices`` devices (:mod:`~zoo.training.sharding`;
-one device is the mesh of one), in one process or several (:mod:`~zoo.training.multihost`:
-process 0 alone touches the run directory). The loop draws no pictures: whoever calls it does
-(:func:`zoo.train.train`).
+Steps are data-parallel over ``devices`` devices (:mod:`~zoo.training.sharding`), in one
+process or several (:mod:`~zoo.training.multihost`: process 0 alone touches the run directory).
+A resume with only a longer length extends the run (:mod:`~zoo.training.extension`).
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ from zoo.data import batches, num_batches
 from zoo.errors import InputError
 from zoo.plugins import get_manager
 from zoo.runs import RunDir, RunError
-from zoo.training import checkpoints, chunks, multihost, runlog
+from zoo.training import checkpoints, chunks, extension, multihost, runlog
 from zoo.training.clock import TrainClock
 from zoo.training.config import (
     DEFAULT_STEPS_PER_DISPATCH,
@@ -88,7 +87,6 @@ class Loop:
         self.run_dir = RunDir(out)
         ident = identity(variant, self.config, tc, self.parallel.count)
         resuming = multihost.from_writer(lambda: self._claim(ident, resume))
-
         self.model = building.build(self.spec, self.config, seed=tc.seed)
         self.model.train()
         self.steps_per_dispatch = chunks.resolve_steps_per_dispatch(steps_per_dispatch,
@@ -126,6 +124,8 @@ class Loop:
                            f"each step's sums; resume with --devices {old.get('devices', 1)}")
         if old is not None and "devices" not in old:
             del ident["devices"]  # a run from before the device count was recorded
+        if old is not None and extension.only_length_differs(old, ident):  # train it longer
+            return extension.claim_extended(self.run_dir, old, ident, self.total)
         return self.run_dir.claim(ident, resume=resume)
 
     def _sync(self) -> None:
