@@ -177,3 +177,12 @@ def test_core_registers_only_its_own_presets() -> None:
     m = PluginManager(strict=True)
     register_builtins(m)
     assert sorted(m.registry.presets) == ["classifier-mnist", "smoke"]
+
+
+def test_preset_functions_are_public(first_party) -> None:
+    """``zoo.list_presets``, ``zoo.get_preset`` and ``zoo.preset_configs`` are the ones of
+    :mod:`zoo.presets`, exported where users look first."""
+    assert (zoo.list_presets, zoo.get_preset, zoo.preset_configs) == (
+        list_presets, get_preset, preset_configs)
+    assert {"list_presets", "get_preset", "preset_configs"} <= set(zoo.__all__)
+    assert zoo.get_preset("cvae-mnist", "cvae").name == "cvae-mnist"

@@ -29,6 +29,7 @@ from zoo.errors import (
 )
 from zoo.hookspecs import PLUGIN_API_VERSION, hookimpl
 from zoo.manifest import read_manifest
+from zoo.presets import get_preset, list_presets, preset_configs
 from zoo.registry import DatasetSpec, PresetSpec, PretrainedSpec, VariantSpec, lazy
 
 __version__ = zoo_version()
@@ -54,15 +55,18 @@ __all__ = [
     "create",
     "download",
     "get_dataset",
+    "get_preset",
     "get_variant",
     "hookimpl",
     "lazy",
     "list_datasets",
     "list_models",
+    "list_presets",
     "list_pretrained",
     "list_variants",
     "load",
     "load_dataset",
+    "preset_configs",
     "push",
     "read_manifest",
     "save",
