@@ -238,8 +238,11 @@ def test_a_peer_that_dies_ends_the_run_with_an_error(tmp_path) -> None:
     port = _free_port()
     procs = [_launch(port, i, tmp_path / f"run{i}", timeout=5, steps=100_000) for i in (0, 1)]
     metrics = tmp_path / "run0" / "metrics.jsonl"
+    trainer = tmp_path / "run0" / "checkpoints" / "last" / "trainer.json"
     deadline = time.monotonic() + 120
-    while not (metrics.is_file() and len(metrics.read_text().splitlines()) >= 3):
+    # kill once process 0 has logged and checkpointed (step 4): the checkpoint must survive
+    while not (metrics.is_file() and len(metrics.read_text().splitlines()) >= 3
+               and trainer.is_file()):
         assert time.monotonic() < deadline and procs[0].poll() is None, "the run did not start"
         time.sleep(0.2)
     procs[1].kill()
@@ -250,4 +253,4 @@ def test_a_peer_that_dies_ends_the_run_with_an_error(tmp_path) -> None:
     assert time.monotonic() - killed < 60
     # zoo's message when the collective fails first, JAX's when its heartbeat notices first
     assert "a peer probably died" in stderr or "another task died" in stderr, stderr[-4000:]
-    assert (tmp_path / "run0" / "checkpoints" / "last" / "trainer.json").is_file()
+    assert trainer.is_file()
