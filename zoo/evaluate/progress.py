@@ -7,12 +7,13 @@ the work runs exactly as without these helpers. stdout is never touched (``zoo e
 
 from __future__ import annotations
 
-import math
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
+
+from zoo import data
 
 __all__ = ["num_batches", "stage", "tracked"]
 
@@ -25,7 +26,7 @@ def _style() -> dict[str, Any]:
 
 def num_batches(n: int, batch_size: int) -> int:
     """Batches of a pass over ``n`` examples that keeps the last, smaller batch."""
-    return math.ceil(n / max(1, batch_size))
+    return data.num_batches(n, batch_size, drop_remainder=False)
 
 
 def tracked(iterable: Iterable[T], desc: str, total: int | None, enabled: bool,
