@@ -9,6 +9,7 @@ import sys
 
 from zoo import api
 from zoo import sweep as sweeping
+from zoo.cli.logger_options import add_logger_options, member_loggers_from_args
 from zoo.cli.training import add_run_options, run_settings, split_overrides
 from zoo.config import parse_overrides
 from zoo.errors import ConfigError
@@ -28,11 +29,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     axes = {k: found[k] for k in parse_overrides(args.overrides) if k in found}  # as given
     tc, explicit = run_settings(args.variant, train_fixed, model_fixed, args.preset,
                                 args.dataset)
+    loggers = member_loggers_from_args(args)
     try:
         result = sweeping.sweep(args.variant, axes, out=args.out, train_config=tc,
                                 model_overrides=explicit, resume=args.resume,
                                 until_step=args.until_step, progress=not args.no_progress,
-                                chunk=args.chunk)
+                                chunk=args.chunk, loggers=loggers)
     except KeyboardInterrupt as exc:
         print(f"zoo: {exc or 'interrupted'}", file=sys.stderr)
         return 130
@@ -59,6 +61,8 @@ model's shapes or the loss's Python control flow is refused, naming it.
 Each member gets an ordinary run directory OUT/<member> (e.g. OUT/beta-2.0_seed-1): zoo eval,
 zoo.load and `zoo train VARIANT <its settings> --out OUT/<member> --resume` work on it.
   zoo sweep beta-vae beta=1,2,4,8 seed=0,1,2 epochs=2 --dataset mnist --out runs/betas
+--tensorboard DIR writes each member's metrics into DIR/<member>: tensorboard --logdir DIR
+shows the members side by side.
 """
 
 
@@ -69,6 +73,7 @@ def add_sweep(sub: argparse._SubParsersAction) -> None:
     p.add_argument("overrides", nargs="*", metavar="key=v1,v2",
                    help="swept settings (several values) and shared ones (one value)")
     add_run_options(p, "sweep")
+    add_logger_options(p, "sweep")
     p.add_argument("--chunk", type=int, help="steps per dispatch (default: a log interval, at "
                    "most 50; 1 for a model with convolutions on CPU)")
     p.add_argument("--json", action="store_true", help="print summary.json instead of a table")

@@ -10,6 +10,9 @@ A logger that raises is reported once (a :class:`MetricsLoggerWarning` naming it
 the run goes on and ``metrics.jsonl`` keeps every row. Every logger is closed when the run ends,
 however it ends.
 
+A sweep (:func:`zoo.sweep.sweep`) takes a :data:`MemberLoggers` factory instead: each member
+gets its own loggers, and its own rows, as if it were trained alone.
+
 :class:`TensorBoardLogger` writes the rows as TensorBoard scalars (the optional extra
 ``vae-zoo[tensorboard]``, i.e. ``tensorboardX``).
 """
@@ -19,15 +22,15 @@ from __future__ import annotations
 import contextlib
 import uuid
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from zoo.errors import InputError, ZooError
 from zoo.runs import METRICS_FILE
 
-__all__ = ["LoggerSet", "MetricsLogger", "MetricsLoggerWarning", "TensorBoardLogger",
-           "logger_name"]
+__all__ = ["LoggerSet", "MemberLoggers", "MetricsLogger", "MetricsLoggerWarning",
+           "TensorBoardLogger", "logger_name"]
 
 #: The optional extra that brings the TensorBoard writer.
 TENSORBOARD_EXTRA = "vae-zoo[tensorboard]"
@@ -45,6 +48,13 @@ class MetricsLogger(Protocol):
         """The run has ended (finished, stopped or failed): flush and release everything."""
 
 
+#: A sweep's loggers: called once per member with the member's name (its run directory's name,
+#: e.g. ``"beta-2.0_seed-1"``) before anything trains, it returns that member's own loggers,
+#: which get exactly that member's rows. Each member needs its own sink (a TensorBoard log dir
+#: per member, e.g. ``lambda name: [TensorBoardLogger(f"tb/{name}")]``).
+MemberLoggers = Callable[[str], Iterable[MetricsLogger]]
+
+
 class MetricsLoggerWarning(UserWarning):
     """A metrics logger failed and was dropped; the run went on."""
 
@@ -57,9 +67,11 @@ def logger_name(logger: object) -> str:
 
 class LoggerSet:
     """The loggers of one run: each row to every live logger; one that raises is warned about
-    once and dropped, the others (and the run) go on."""
+    once and dropped, the others (and the run) go on. ``owner`` names the run in the warning
+    when several share a process (e.g. ``"sweep member beta-2.0_seed-1"``)."""
 
-    def __init__(self, loggers: Iterable[MetricsLogger] = ()) -> None:
+    def __init__(self, loggers: Iterable[MetricsLogger] = (), *, owner: str | None = None) -> None:
+        self._owner = owner
         self._live: list[MetricsLogger] = list(loggers)
         for logger in self._live:
             if not (callable(getattr(logger, "log", None))
@@ -100,9 +112,9 @@ class LoggerSet:
         with contextlib.suppress(Exception):  # reported as failed already: a courtesy
             logger.close()
 
-    @staticmethod
-    def _report(logger: object, when: str, exc: Exception) -> None:
-        warnings.warn(f"metrics logger {logger_name(logger)} failed {when} "
+    def _report(self, logger: object, when: str, exc: Exception) -> None:
+        of = f" of {self._owner}" if self._owner else ""
+        warnings.warn(f"metrics logger {logger_name(logger)}{of} failed {when} "
                       f"({type(exc).__name__}: {exc}); it is dropped for the rest of the run. "
                       f"Training goes on and {METRICS_FILE} keeps every row",
                       MetricsLoggerWarning, stacklevel=4)

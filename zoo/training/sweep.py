@@ -10,6 +10,8 @@ promotes each one's ``best/`` and writes each one's checkpoint. A member that we
 is stopped: never logged, checkpointed or promoted again (its
 last good checkpoint is left intact), and is reported with its step; the others finish.
 ``run_sweep(..., resume=True)`` continues a stopped sweep; Ctrl-C checkpoints every member.
+Each member's rows go to its own metrics loggers too (``loggers=``, a factory called with each
+member's name; :mod:`~zoo.training.loggers`), closed when the sweep ends, however it ends.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from zoo.training.clock import TrainClock
 from zoo.training.config import TrainingDiverged
 from zoo.training.faults import diverged
 from zoo.training.interrupts import StopFlag
+from zoo.training.loggers import LoggerSet, MemberLoggers
 from zoo.training.sweep_grid import Grid
 from zoo.training.sweep_members import MemberRun, write_state
 from zoo.training.sweep_program import SweepProgram
@@ -154,7 +157,7 @@ class _SweepLoop:
         if log:
             for i in self.live:
                 r = p.runs[i]
-                r.run_dir.log([{"step": s, "epoch": p.epoch, **r.pending.mean()}])
+                r.log({"step": s, "epoch": p.epoch, **r.pending.mean()})
                 r.pending.clear()
         host = jax.device_get(p.state) if (evaluate and p.val_ds is not None) or save else None
         if evaluate and p.val_ds is not None:
@@ -252,11 +255,24 @@ class _SweepLoop:
 
 def run_sweep(grid: Grid, out: str | Path, *, resume: bool = False,
               until_step: int | None = None, progress: bool = True,
-              chunk: int | None = None) -> SweepResult:
+              chunk: int | None = None, loggers: MemberLoggers | None = None) -> SweepResult:
     """Train every member of ``grid`` into ``out/<member>`` (see
     :mod:`zoo.training.sweep_members` for the layout). ``until_step`` stops (with every
     member's checkpoint) at that step; ``resume`` continues a stopped sweep; ``chunk`` steps
     run per dispatch (default: the largest that divides the log, validation and checkpoint
-    intervals, at most 50). Members that diverge are listed in the result's ``diverged``."""
-    program = SweepProgram(grid, Path(out), resume=resume, chunk=chunk)
-    return _SweepLoop(program, progress).run(until_step)
+    intervals, at most 50). Members that diverge are listed in the result's ``diverged``.
+    ``loggers`` (:data:`~zoo.training.loggers.MemberLoggers`) is called with each member's
+    name, before anything is written, for the loggers of that member's rows; all are closed
+    when the sweep ends, however it ends."""
+    sinks: dict[str, LoggerSet] = {}
+    try:
+        for m in grid.members:
+            sinks[m.name] = LoggerSet(loggers(m.name) if loggers is not None else (),
+                                      owner=f"sweep member {m.name}")
+        program = SweepProgram(grid, Path(out), resume=resume, chunk=chunk)
+        for r in program.runs:
+            r.loggers = sinks[r.name]
+        return _SweepLoop(program, progress).run(until_step)
+    finally:
+        for sink in sinks.values():
+            sink.close()

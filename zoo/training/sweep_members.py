@@ -12,9 +12,10 @@ Layout of a sweep directory ``DIR``::
     summary.png          the members' curves
 
 A :class:`MemberRun` keeps one member's host-side model and optimizer (built with the member's
-own config and learning rate, so its checkpoints have the structure a ``zoo train`` run's have)
-and its run directory; the training state itself lives stacked on the device
-(:mod:`zoo.training.sweep`).
+own config and learning rate, so its checkpoints have the structure a ``zoo train`` run's have),
+its run directory and its metrics loggers (:mod:`~zoo.training.loggers`: each row of its
+``metrics.jsonl`` goes to them too, as in ``zoo train``); the training state itself lives
+stacked on the device (:mod:`zoo.training.sweep`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from zoo.specs import VariantSpec
 from zoo.training import checkpoints
 from zoo.training.config import identity, make_optimizer
 from zoo.training.faults import check_parameters
+from zoo.training.loggers import LoggerSet
 from zoo.training.pending import Pending
 from zoo.training.sweep_grid import Grid, Member
 
@@ -96,6 +98,8 @@ class MemberRun:
         self.pending = Pending()
         self.diverged_at: int | None = None
         self.final_step = 0
+        #: where its rows go besides metrics.jsonl (the sweep sets and closes them)
+        self.loggers = LoggerSet()
 
     @property
     def name(self) -> str:
@@ -119,6 +123,12 @@ class MemberRun:
         """Copy this member's slice of the stacked state (host-local) into its model."""
         nnx.update((self.model, self.opt), state)
 
+    def log(self, row: dict[str, Any]) -> None:
+        """Append one row (with its ``step``) to ``metrics.jsonl``, then hand it to the
+        member's loggers."""
+        self.run_dir.log([row])
+        self.loggers.log(row)
+
     def checkpoint(self, step: int, epoch: int, batch_index: int) -> None:
         """Save the last checkpoint (the model must hold the state); :class:`TrainingDiverged`
         if its parameters are not all finite (nothing is written then)."""
@@ -136,7 +146,7 @@ class MemberRun:
         """Log validation ``metrics`` and, when they :meth:`improves`, promote the model (which
         must then hold the state validated; :class:`TrainingDiverged` if its parameters are not
         all finite, before anything is promoted)."""
-        self.run_dir.log([{"step": step, **{f"val/{k}": v for k, v in metrics.items()}}])
+        self.log({"step": step, **{f"val/{k}": v for k, v in metrics.items()}})
         if self.improves(metrics):
             check_parameters(self.spec, self.model, step, self.run_dir.last)
             self.best = metrics["loss"]
