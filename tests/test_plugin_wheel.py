@@ -148,6 +148,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
              dict(os.environ), base)
     built = sorted(wheels.glob("*.whl"))
     assert len(built) == len(plugins), built
+    by_dist = {dist: next(w for w in built if w.name.startswith(dist.replace("-", "_") + "-"))
+               for dist in plugins}
 
     venv = base / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", venv], dict(os.environ), base)
@@ -162,7 +164,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     env |= {"ZOO_CACHE": str(base / "cache"), "PYTHONNOUSERSITE": "1",
             "ZOO_STRICT_PLUGINS": "1", "PIP_NO_INPUT": "1"}
     _run([python, "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", *built], env, base)
-    return {"base": base, "python": python, "env": env, "plugins": plugins, "site": venv_site}
+    return {"base": base, "python": python, "env": env, "plugins": plugins, "site": venv_site,
+            "wheels": by_dist}
 
 
 def _zoo(installed: dict[str, Any], *args: str) -> str:
@@ -236,10 +239,27 @@ def _evaluate_push_and_pull(installed: dict[str, Any], variant: str, run: Path) 
     assert int(tensors) > 0
 
 
-def test_the_skeletons_own_tests_pass_in_the_fresh_venv(installed: dict[str, Any]) -> None:
-    """Its tests use the kit through the pytest fixtures that the core's pytest11 entry point
-    provides."""
+def test_the_skeletons_own_tests_pass_against_the_installed_wheel(
+        installed: dict[str, Any]) -> None:
+    """The README's recipe: the skeleton's tests, copied out of its source tree (whose
+    ``pythonpath = ["src"]`` would test the source), run in the fresh venv against the installed
+    wheel, through the fixtures that the core's pytest11 entry point provides. A test added to the
+    copy proves what they imported is the wheel's package in the venv's site-packages."""
+    base, python, env = installed["base"], installed["python"], installed["env"]
     source = installed["plugins"]["zoo-wheeldemo"][0]
-    out = _run([installed["python"], "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-               installed["env"], source)
-    assert "2 passed" in out
+    # Installed again: the test above ends by uninstalling every wheel.
+    _run([python, "-m", "pip", "install", "--no-deps", "--no-index", "--quiet",
+          "--force-reinstall", installed["wheels"]["zoo-wheeldemo"]], env, base)
+    kit = shutil.copytree(source / "tests", base / "kit-tests")
+    (kit / "test_imports_the_wheel.py").write_text(
+        "from pathlib import Path\nimport zoo_wheeldemo\n\n\n"
+        "def test_the_package_is_the_installed_wheel():\n"
+        f"    site = Path({str(installed['site'])!r}).resolve()\n"
+        "    assert Path(zoo_wheeldemo.__file__).resolve().is_relative_to(site), "
+        "zoo_wheeldemo.__file__\n")
+    try:
+        out = _run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", kit.name], env, base,
+                   timeout=900)
+    finally:
+        _run([python, "-m", "pip", "uninstall", "-y", "--quiet", "zoo-wheeldemo"], env, base)
+    assert "3 passed" in out, out
