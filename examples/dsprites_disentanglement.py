@@ -40,7 +40,7 @@
 # Without it: the cards' protocol (10,000 points, gradient-boosted trees; minutes per model on
 # two CPU cores), which reproduces the numbers in `model_cards/`. When no pretrained dSprites
 # model is installed, the example trains the `beta-vae-dsprites` recipe itself (100 steps in
-# quick mode; the whole recipe, about an hour on two CPU cores, in full mode). Pictures and runs
+# quick mode; the whole recipe, about half an hour on two CPU cores, in full mode). Pictures and runs
 # go to `examples/out/dsprites_disentanglement/` (or under `$ZOO_EXAMPLES_OUT`).
 
 # %%
@@ -104,8 +104,8 @@ for name in NAMES:
     print(f"{name}: {config.architecture} encoder, {config.latent_dim} latents")
 
 # %% [markdown]
-# If none is installed, train the `beta-vae-dsprites` recipe here (beta = 16 from the first
-# step, disentanglement_lib's convolutional network), so that the rest has a model to measure:
+# If none is installed, train the `beta-vae-dsprites` recipe here (beta annealed down from 100
+# to 16, disentanglement_lib's convolutional network), so that the rest has a model to measure:
 # `zoo train beta-vae --preset beta-vae-dsprites --out RUN` does the same. The quick mode's 100
 # steps only show the mechanics; its scores are near zero.
 
