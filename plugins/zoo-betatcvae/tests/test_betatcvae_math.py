@@ -337,11 +337,53 @@ def test_loss_gradients_are_the_papers_objective(estimator) -> None:
         assert math.isclose(float(raw(outputs)) - ours_value, const, rel_tol=1e-4)
 
 
+@FAST
+@given(seed=seeds, start=st.floats(0, 200), steps=st.integers(1, 10_000), frac=st.floats(0, 2),
+       estimator=estimators)
+def test_the_warm_up_scales_the_weighted_kl_part(seed, start, steps, frac, estimator) -> None:
+    """kl_scale_start/kl_scale_steps multiply alpha MI + beta TC + gamma dimKL by a factor that
+    falls linearly from kl_scale_start at step 0 to 1 at kl_scale_steps and stays 1; the terms
+    themselves are those of the constant-weight loss."""
+    outputs, x = _outputs(seed)
+    plain_cfg = TINY.replace(beta=6.0, gamma=2.0, estimator=estimator)
+    step = int(frac * steps)
+    plain_loss, plain = beta_tcvae_loss(outputs, x, config=plain_cfg, step=step)
+    cfg = plain_cfg.replace(kl_scale_start=start, kl_scale_steps=steps)
+    loss, m = beta_tcvae_loss(outputs, x, config=cfg, step=step)
+    factor = start + (1.0 - start) * min(step / steps, 1.0)
+    kl_part = float(plain_loss) - float(plain["reconstruction_loss"])
+    assert math.isclose(float(m["kl_scale"]), factor, rel_tol=1e-5, abs_tol=1e-5)
+    expect = float(plain["reconstruction_loss"]) + factor * kl_part
+    assert math.isclose(float(loss), expect, rel_tol=1e-5, abs_tol=1e-4 * (1 + abs(kl_part)))
+    for key in ("reconstruction_loss", "kl_loss", "index_code_mi", "total_correlation",
+                "dimwise_kl"):
+        assert float(m[key]) == float(plain[key])
+    if step >= steps:
+        assert float(loss) == float(plain_loss)
+
+
+def test_the_warm_up_takes_a_traced_step_and_defaults_to_constant_weights() -> None:
+    outputs, x = _outputs(2)
+    cfg = TINY.replace(beta=6.0, kl_scale_start=50.0, kl_scale_steps=100)
+    jitted = jax.jit(lambda s: beta_tcvae_loss(outputs, x, config=cfg, step=s)[0])
+    for step in (0, 37, 100, 250):
+        eager = float(beta_tcvae_loss(outputs, x, config=cfg, step=step)[0])
+        assert math.isclose(float(jitted(jnp.asarray(step))), eager, rel_tol=1e-5)
+    constant = [float(beta_tcvae_loss(outputs, x, config=TINY, step=s)[0]) for s in (0, 10**6)]
+    assert constant[0] == constant[1]
+
+
+@pytest.mark.parametrize("field", ["kl_scale_start", "kl_scale_steps"])
+def test_a_negative_warm_up_is_a_config_error(field) -> None:
+    with pytest.raises(zoo.ConfigError, match=field):
+        TINY.replace(**{field: -1}).validate()
+
+
 def test_loss_metrics() -> None:
     outputs, x = _outputs(3)
     _, m = beta_tcvae_loss(outputs, x, config=TINY, step=0)
     assert {"loss", "reconstruction_loss", "kl_loss", "negative_elbo", "index_code_mi",
-            "total_correlation", "dimwise_kl", "kl_per_dim"} <= set(m)
+            "total_correlation", "dimwise_kl", "kl_per_dim", "kl_scale"} <= set(m)
     kl = np.sum(np.asarray(gaussian_kl(outputs["mean"], outputs["logvar"])), axis=1).mean()
     np.testing.assert_allclose(float(m["kl_loss"]), kl, rtol=1e-5)
     np.testing.assert_allclose(float(m["negative_elbo"]),

@@ -31,6 +31,11 @@ class BetaTCVAEConfig(zoo.ImageModelConfig):
         gamma: weight of the dimension-wise KL sum_j KL(q(z_j) || p(z_j)).
         dataset_size: N in the estimators; must be > 0 (and >= batch size - 1 for "mss").
         estimator: "mws" (minibatch-weighted sampling) or "mss" (minibatch-stratified sampling).
+        kl_scale_start: a warm-up bottleneck: the three KL weights are multiplied by a factor
+            that falls linearly from ``kl_scale_start`` at step 0 to 1 at ``kl_scale_steps``,
+            so early on only the most informative factors are worth their nats (as beta
+            annealed down in ``beta-vae-dsprites``). 1 (default): the paper's constant weights.
+        kl_scale_steps: length of that ramp in steps; 0: no ramp (the factor is 1 throughout).
     """
 
     latent_dim: int = 10
@@ -39,13 +44,15 @@ class BetaTCVAEConfig(zoo.ImageModelConfig):
     gamma: float = 1.0
     dataset_size: int = 60_000
     estimator: Literal["mws", "mss"] = "mws"
+    kl_scale_start: float = 1.0
+    kl_scale_steps: int = 0
 
     def validate(self) -> None:
         super().validate()
         name = type(self).__name__
         if self.latent_dim < 1:
             raise zoo.ConfigError(f"{name}.latent_dim must be >= 1, got {self.latent_dim}")
-        for field in ("alpha", "beta", "gamma"):
+        for field in ("alpha", "beta", "gamma", "kl_scale_start", "kl_scale_steps"):
             if getattr(self, field) < 0:
                 raise zoo.ConfigError(
                     f"{name}.{field} must be >= 0, got {getattr(self, field)}"

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 import zoo
-from zoo.losses import gaussian_elbo_terms
+from zoo.losses import gaussian_elbo_terms, linear_schedule
 from zoo_betatcvae.config import BetaTCVAEConfig
 from zoo_betatcvae.tc import kl_decomposition, mws_offsets
 
@@ -16,7 +16,7 @@ from zoo_betatcvae.tc import kl_decomposition, mws_offsets
 def beta_tcvae_loss(
     outputs: dict[str, jax.Array], x: jax.Array, *, config: BetaTCVAEConfig, step: Any
 ) -> tuple[jax.Array, dict[str, jax.Array]]:
-    """Batch-mean loss and metrics (``step`` is unused: the weights are constant).
+    """Batch-mean loss and metrics at training step ``step`` (int or traced scalar).
 
     ``outputs`` must hold ``logits`` [B, H, W, C] and ``mean``, ``logvar``, ``z`` [B, D], as
     :class:`~zoo_betatcvae.model.BetaTCVAE` returns them. Reconstruction is summed over pixels
@@ -29,10 +29,14 @@ def beta_tcvae_loss(
     ``(alpha + beta (D - 1) - gamma D) log N``, which has the same gradients and reads like a
     negative ELBO (a run's validation loss is comparable with a beta-VAE's).
 
+    The weighted KL part is multiplied by ``kl_scale``, which ramps linearly from
+    ``config.kl_scale_start`` at step 0 to 1 at ``config.kl_scale_steps`` (1 throughout by
+    default): ``reconstruction + kl_scale (alpha MI + beta TC + gamma dimKL)``.
+
     Metrics: ``loss``, ``reconstruction_loss``, ``kl_loss`` (analytic KL summed over dimensions,
     batch mean), ``kl_per_dim`` [D], ``index_code_mi``, ``total_correlation``, ``dimwise_kl``,
-    and ``negative_elbo`` (reconstruction + analytic KL) for a Bernoulli likelihood, the only one
-    for which it is an ELBO in nats.
+    ``kl_scale``, and ``negative_elbo`` (reconstruction + analytic KL) for a Bernoulli
+    likelihood, the only one for which it is an ELBO in nats.
     """
     batch = outputs["mean"].shape[0]
     if config.estimator == "mss" and batch > config.dataset_size:
@@ -55,7 +59,8 @@ def beta_tcvae_loss(
             tc - offsets.total_correlation,
             dimwise - offsets.dimwise_kl,
         )
-    loss = rec + config.alpha * mi + config.beta * tc + config.gamma * dimwise
+    kl_scale = linear_schedule(step, config.kl_scale_start, 1.0, config.kl_scale_steps)
+    loss = rec + kl_scale * (config.alpha * mi + config.beta * tc + config.gamma * dimwise)
     metrics = {
         "loss": loss,
         "reconstruction_loss": rec,
@@ -64,6 +69,7 @@ def beta_tcvae_loss(
         "index_code_mi": mi,
         "total_correlation": tc,
         "dimwise_kl": dimwise,
+        "kl_scale": kl_scale,
     }
     if config.reconstruction_loss == "bernoulli":
         metrics["negative_elbo"] = rec + kl
