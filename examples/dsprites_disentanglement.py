@@ -40,8 +40,8 @@
 # Without it: the cards' protocol (10,000 points, gradient-boosted trees; minutes per model on
 # two CPU cores), which reproduces the numbers in `model_cards/`. When no pretrained dSprites
 # model is installed, the example trains the `beta-vae-dsprites` recipe itself (100 steps in
-# quick mode; the whole recipe, about half an hour on two CPU cores, in full mode). Pictures and runs
-# go to `examples/out/dsprites_disentanglement/` (or under `$ZOO_EXAMPLES_OUT`).
+# quick mode; the whole recipe, about half an hour on two CPU cores, in full mode). Pictures and
+# runs go to `examples/out/dsprites_disentanglement/` (or under `$ZOO_EXAMPLES_OUT`).
 
 # %%
 import os
