@@ -194,6 +194,16 @@ def test_bundle_refuses_seed_runs_of_another_recipe(world: Any, tmp_path: Path,
                seed_runs={r: _result(s) for s, r in enumerate(runs)})
 
 
+def test_seed_runs_may_differ_in_their_checkpoint_interval(world: Any, tmp_path: Path,
+                                                           package: Path) -> None:
+    """Checkpoints change no computation, so a run that wrote them more often is of the recipe."""
+    runs = _runs(tmp_path, (0, 1), checkpoint_every=4) + _runs(tmp_path / "other", (2,),
+                                                               checkpoint_every=3)
+    bundle(runs[0], "toy-seeds", package, eval_result=_result(0), repo_id="org/toy",
+           cards_dir=tmp_path / "cards", seed_runs={r: _result(s) for s, r in enumerate(runs)})
+    assert parse_card((tmp_path / "cards" / "toy-seeds.md").read_text())[0]["zoo"]["seeds"]
+
+
 # -- figures and the release's published ranges ------------------------------------------------
 def test_seed_figures_are_drawn(tmp_path: Path) -> None:
     from zoo.viz import save_mig_curves, save_seed_scores

@@ -61,6 +61,16 @@ def test_same_seed_same_weights_and_adapted_shape(world, tmp_path) -> None:
     assert _weights(other.model) != _weights(runs[0].model)
 
 
+def test_the_checkpoint_interval_changes_no_computation(world, tmp_path) -> None:
+    """Runs of one recipe may differ in checkpoint_every (zoo.bundle's seed runs): same weights,
+    same log."""
+    runs = [train("beta-vae", out=tmp_path / str(every), train_config=_tc(checkpoint_every=every),
+                  model_overrides=TINY_MODEL, progress=False) for every in (3, 5)]
+    assert _weights(runs[0].model) == _weights(runs[1].model)
+    logs = [(tmp_path / str(every) / "metrics.jsonl").read_text() for every in (3, 5)]
+    assert logs[0] == logs[1]
+
+
 def test_loss_goes_down(world, tmp_path) -> None:
     r = train("beta-vae", out=tmp_path / "r", train_config=_tc(max_steps=150, log_every=10,
                                                                learning_rate=3e-3,

@@ -60,9 +60,16 @@ def eval_options_from_result(result: Mapping[str, Any]) -> dict[str, Any]:
             **{k: options[k] for k in _EVAL_OPTION_KEYS if k in options}}
 
 
+#: Training settings that runs of one recipe may differ in: the seed, and how often a run writes
+#: checkpoints, which changes no computation (tests/test_train.py trains the same weights).
+_NOT_RECIPE = frozenset({"seed", "checkpoint_every"})
+
+
 def _recipe(identity: Mapping[str, Any]) -> dict[str, Any]:
-    """A run's identity without its seed: what runs of one recipe share."""
-    train = {k: v for k, v in (identity.get("train_config") or {}).items() if k != "seed"}
+    """A run's identity without its seed and checkpoint interval: what runs of one recipe
+    share."""
+    train = {k: v for k, v in (identity.get("train_config") or {}).items()
+             if k not in _NOT_RECIPE}
     return {"variant": identity.get("variant"), "model_config": identity.get("model_config"),
             "train_config": train}
 
