@@ -86,6 +86,15 @@ def test_linear_schedule_endpoints() -> None:
     assert float(losses.linear_schedule(0, 1.0, 4.0, 0)) == 4.0
 
 
+@given(start=st.floats(-1e3, 1e3), end=st.floats(-1e3, 1e3), num=st.integers(1, 10_000),
+       extra=st.integers(0, 10_000))
+def test_linear_schedule_is_exactly_end_after_the_ramp(start, end, num, extra) -> None:
+    """From ``num_steps`` on, the value is ``end`` to the bit (start + (end - start) * 1 in
+    float32 can miss it by a rounding), so a finished warm-up equals the constant loss."""
+    value = float(losses.linear_schedule(num + extra, start, end, num))
+    assert value == float(np.float32(end))
+
+
 def test_shape_mismatch_is_readable() -> None:
     import pytest
 

@@ -112,7 +112,9 @@ def linear_schedule(
     num = jnp.asarray(num_steps)
     frac = jnp.clip(step / jnp.where(num > 0, num, 1), 0.0, 1.0)
     ramp = start + (end - start) * frac
-    return jnp.where(num > 0, ramp, jnp.broadcast_to(jnp.asarray(end, ramp.dtype), ramp.shape))
+    # exactly ``end`` once the ramp is over: start + (end - start) * 1 can be off by a rounding
+    done = (num <= 0) | (frac >= 1.0)
+    return jnp.where(done, jnp.broadcast_to(jnp.asarray(end, ramp.dtype), ramp.shape), ramp)
 
 
 def capacity_schedule(step: jax.Array | int, capacity_max: float | jax.Array,
