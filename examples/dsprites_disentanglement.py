@@ -87,9 +87,10 @@ def print_table(header, rows):
 # ## The models
 #
 # Three dSprites recipes exist (`zoo list --presets`): beta-VAE, beta-VAE with capacity control
-# and beta-TCVAE (from the example third-party plugin `zoo-betatcvae`). Not all of them ship
-# weights yet; a missing one is skipped. Train one yourself with, e.g., `zoo train beta-vae
-# --preset beta-vae-dsprites --out RUN` and pass `RUN` to `zoo.load` instead of the name.
+# and beta-TCVAE (from the example third-party plugin `zoo-betatcvae`). Each ships bundled
+# weights with its plugin; one whose plugin is not installed is skipped. Train one yourself with,
+# e.g., `zoo train beta-vae --preset beta-vae-dsprites --out RUN` and pass `RUN` to `zoo.load`
+# instead of the name.
 
 # %%
 NAMES = ["beta-vae-dsprites", "beta-vae-capacity-dsprites", "beta-tcvae-dsprites"]
