@@ -154,8 +154,9 @@ print_table(["model", *factors],
 # %% [markdown]
 # ## The mutual-information matrix, and traversals labelled by factor
 #
-# `zoo.viz.latent_factors` measures I(z_d; factor_k) on a sample of the grid, as MIG does, and
-# labels each latent with the factor it captures most (or "inactive" when its KL is below
+# `zoo.viz.latent_factors` measures I(z_d; factor_k) as MIG does, on the points the scores above
+# used (the same seeded draw of `POINTS` from the grid, so its MIG is the table's), and labels
+# each latent with the factor it captures most (or "inactive" when its KL is below
 # 0.01 nats). `zoo.viz.factor_traversal` draws the traversal with those labels and, with
 # `mutual_info_path`, the heatmap of I(z_d; factor_k) / H(factor_k). A disentangled model's
 # heatmap has one bright cell per row and per column.
@@ -163,7 +164,7 @@ print_table(["model", *factors],
 # %%
 for name, model in models.items():
     info = viz.latent_factors(model, dsprites, points=POINTS)
-    print(f"{name}: MIG on this sample {info['mig']:.3f}")
+    print(f"{name}: MIG {info['mig']:.3f}")
     for row in info["rows"]:
         print("   ", row.label)
     slug = name.split()[0]

@@ -30,7 +30,7 @@ def eval_points() -> tuple[np.ndarray, np.ndarray]:
     """The 10,000 images ``zoo eval --dataset dsprites --split train`` scores: [N, 64, 64, 1]
     float32 in {0, 1}, and their factor indices [N, 5]."""
     from zoo.data import dsprites
-    from zoo.evaluate.gaussian import disentanglement_points
+    from zoo.metrics.points import disentanglement_points
 
     idx = disentanglement_points(dsprites.NUM_IMAGES, SEED, POINTS)[0]
     factors = dsprites.indices_to_factors(idx)

@@ -17,6 +17,7 @@ from zoo import viz
 from zoo.data import ArrayDataset
 from zoo.errors import InputError
 from zoo.metrics.mig import mig
+from zoo.metrics.points import disentanglement_points
 from zoo.plugins import PluginManager, use_manager
 from zoo.viz.pictures import model_pictures, traversal_picture
 
@@ -165,3 +166,16 @@ def test_standard_pictures_with_and_without_factors(beta: Any, tmp_path: Path) -
         tmp_path / "direct.png").read_bytes()
     assert traversal_picture(beta, ds, tmp_path / "cli.png").read_bytes() == (
         tmp_path / "direct.png").read_bytes()
+
+
+def test_a_subset_is_the_one_zoo_eval_scores(beta: Any) -> None:
+    """With more examples than ``points``, the figure measures the points ``zoo eval`` draws
+    with the same seed, so the MIG a heatmap shows is the one in the card."""
+    ds = _squares(True)
+    codes = np.asarray(beta.encode(ds.images.astype(np.float32) / 255.0)[0])
+    for seed in (0, 3):
+        idx = disentanglement_points(len(ds.images), seed, 100)[0]
+        info = viz.latent_factors(beta, ds, points=100, seed=seed)
+        expected = mig(codes[idx], ds.factors[idx])
+        np.testing.assert_allclose(info["mutual_info"], expected["mutual_info"], rtol=1e-6)
+        assert info["mig"] == pytest.approx(expected["mig"])

@@ -11,10 +11,10 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from zoo.errors import InputError
 from zoo.evaluate._common import batches_of, call
 from zoo.evaluate.progress import num_batches, stage, tracked
 from zoo.losses import bernoulli_nll, gaussian_kl, reconstruction_nll
+from zoo.metrics.points import disentanglement_points
 
 __all__ = ["disentanglement_pass", "disentanglement_points", "gaussian_pass", "iw_nll"]
 
@@ -66,16 +66,6 @@ def gaussian_pass(model: Any, conditional: bool, ds: Any, batch_size: int, binar
     if ds.factors is not None and points:
         res |= _disentanglement(mean, ds, seed, points, dci_model, progress)
     return res
-
-
-def disentanglement_points(n: int, seed: int, points: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of the ``points`` examples MIG/DCI/SAP are trained on and of the ``points // 2``
-    others DCI and SAP are tested on (disentanglement_lib: 10,000 and 5,000): a seeded draw."""
-    order = np.random.default_rng(seed).permutation(n)
-    idx, test_idx = order[:points], order[points: points + points // 2]
-    if len(test_idx) == 0:
-        raise InputError(f"disentanglement metrics need more than {points} examples; got {n}")
-    return idx, test_idx
 
 
 def _disentanglement(codes: np.ndarray, ds: Any, seed: int, points: int, dci_model: str,

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import InputError
+from zoo.metrics.points import disentanglement_points
 from zoo.viz.factors import INACTIVE_KL, MIN_SHARE, label_latents, save_mutual_info
 from zoo.viz.figures import save_traversal
 from zoo.viz.models import (
@@ -70,11 +71,13 @@ def latent_factors(
 ) -> dict[str, Any]:
     """Which ground-truth factor each latent of ``model`` captures, measured on ``ds``.
 
-    The posterior means of ``points`` examples (all of ``ds`` when it has no more, else a
-    random subset drawn with ``seed``; disentanglement_lib's MIG uses 10,000) are discretised
-    into ``num_bins`` histogram bins and their mutual information with each factor measured as
-    :func:`zoo.metrics.mig.mig` does; the KL of each latent is averaged over the same examples.
-    :func:`zoo.viz.label_latents` (``min_share``, ``inactive_kl``) then labels and orders them.
+    The posterior means of ``points`` examples (all of ``ds`` when it has no more, else the
+    ones ``zoo eval`` draws with ``seed`` for MIG, by
+    :func:`zoo.metrics.points.disentanglement_points`; disentanglement_lib's MIG uses 10,000)
+    are discretised into ``num_bins`` histogram bins and their mutual information with each
+    factor measured as :func:`zoo.metrics.mig.mig` does; the KL of each latent is averaged
+    over the same examples. :func:`zoo.viz.label_latents` (``min_share``, ``inactive_kl``)
+    then labels and orders them.
 
     Args:
         ds: a dataset with ``factors`` [N, K] (and ``labels`` [N] for a conditional model).
@@ -94,8 +97,8 @@ def latent_factors(
         raise InputError(f"{who}: need points >= 1 and a non-empty dataset, got points={points!r}"
                          f" and {n} examples")
     idx = np.arange(n)
-    if n > points:
-        idx = np.sort(np.random.default_rng(seed).choice(n, size=points, replace=False))
+    if n > points:  # the points zoo eval scores with this seed, so the MIG shown is the card's
+        idx = disentanglement_points(n, seed, points)[0]
     labels = _labels(model, ds, who)
     means, kls = [], []
     for start in range(0, len(idx), batch_size):
