@@ -3,6 +3,7 @@
     python scripts/pretrained.py train NAME --runs runs/       # zoo train VARIANT --preset NAME
     python scripts/pretrained.py bundle NAME --runs runs/      # zoo eval + figures + zoo bundle
     python scripts/pretrained.py bundle NAME --run R1 --seed-runs R0 R1 R2   # ship R1, report all
+    python scripts/pretrained.py figures NAME  # redraw the card's factor figures (shipped model)
     python scripts/pretrained.py list
 
 This script keeps no recipe of its own. A recipe is a preset with a ``release``
@@ -21,6 +22,11 @@ not ship), and the card gets a "Seeds" section: one row per seed,
 their median, min and max, the scores beside the release's ``published`` ranges
 (``seeds.png``) and MIG against images seen from each run's ``mig_curve.jsonl``
 (``mig_curve.png``), both drawn into the shipped run's ``plots/``.
+
+On data with ground-truth factors, ``bundle`` redraws the card's ``traversal.png`` and
+``mutual_info.png`` on the split and points the card's MIG is measured on (training drew them on
+its validation split), so their labels and MIG are the card's; ``figures`` redraws them for a
+model already bundled.
 """
 
 from __future__ import annotations
@@ -79,7 +85,7 @@ def _shipped_copy(name: str) -> Path:
 
     files = bundled_files(get_manager().registry.get_pretrained(name))
     if files is None:
-        raise SystemExit(f"{name}: release says card_only, but no bundled copy of it is found")
+        raise SystemExit(f"{name}: no bundled copy of it is found; bundle it first")
     return files["config.json"].parent
 
 
@@ -142,6 +148,54 @@ def _seed_figures(run: Path, seed_runs: dict[Path, dict], shipped: Path,
     return figures
 
 
+FACTOR_FIGURES = ("traversal.png", "mutual_info.png")
+
+
+def _factor_figures(model: Path, release: dict, out_dir: Path) -> list[Path]:
+    """Draw the release's factor figures (``traversal.png``, ``mutual_info.png``) of the model
+    saved in ``model`` on the split and points its card's MIG is measured on, so the MIG and
+    labels they show are the card's (training draws them on its validation split); returns the
+    files written, none when the release shows no such figure or its data has no factors.
+    Each file is drawn beside its target and renamed over it: a kill leaves the old one."""
+    import tempfile
+
+    import zoo
+    from zoo import viz
+
+    wanted = [f for f in FACTOR_FIGURES if f in release.get("figures", {})]
+    options = release["eval"]
+    if not wanted:
+        return []
+    ds = zoo.load_dataset(options["dataset"], options.get("split", "test"))
+    if ds.factors is None:
+        return []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".figures-") as tmp:
+        drawn = viz.factor_traversal(
+            zoo.load(model), ds, Path(tmp) / "traversal.png",
+            mutual_info_path=Path(tmp) / "mutual_info.png" if "mutual_info.png" in wanted
+            else None, points=options.get("disentanglement_points", 10_000),
+            seed=options.get("seed", 0))
+        written = []
+        for path in drawn:
+            if path.name in wanted:
+                path.replace(out_dir / path.name)
+                written.append(out_dir / path.name)
+    return written
+
+
+def cmd_figures(args: argparse.Namespace) -> None:
+    """Redraw the card's factor figures of the bundled model into ``model_cards/assets/NAME/``
+    (what ``bundle`` draws into the run's ``plots/`` before copying them there)."""
+    release = dict(releases()[args.name].release or {})
+    written = _factor_figures(_shipped_copy(args.name), release,
+                              ROOT / "model_cards" / "assets" / args.name)
+    if not written:
+        raise SystemExit(f"{args.name}: its card shows no factor figure (or its data has no "
+                         "factors): nothing to draw")
+    print("\n".join(str(p.relative_to(ROOT)) for p in written))
+
+
 def cmd_bundle(args: argparse.Namespace) -> None:
     from zoo.bundle import bundle
 
@@ -168,6 +222,7 @@ def cmd_bundle(args: argparse.Namespace) -> None:
                                   only_disentanglement=True, progress=progress)
                  for r in seed_list}
     shipped = next((r for r in seed_list if r.resolve() == run.resolve()), run)
+    _factor_figures(model, release, run / "plots")
     figures = [{"title": title, "file": str(run / "plots" / fname)}
                for fname, title in release.get("figures", {}).items()]
     published = dict(release.get("published") or {})
@@ -213,6 +268,10 @@ def main() -> None:
         p.set_defaults(func=func)
     sub.add_parser("list", help="the publishable recipes: name, variant, plugin").set_defaults(
         func=cmd_list)
+    p = sub.add_parser("figures", help="redraw a bundled model's factor figures (traversal, MI "
+                                       "matrix) into its card's assets, on its card's points")
+    p.add_argument("name", help="a preset with a release (see `list`)")
+    p.set_defaults(func=cmd_figures)
     args = parser.parse_args()
     if getattr(args, "name", None) is not None and args.name not in releases():
         known = ", ".join(sorted(releases())) or "none"
