@@ -163,9 +163,9 @@ def _factor_figures(model: Path, release: dict, out_dir: Path) -> list[Path]:
     from zoo import viz
 
     wanted = [f for f in FACTOR_FIGURES if f in release.get("figures", {})]
-    options = release["eval"]
     if not wanted:
         return []
+    options = release["eval"]
     ds = zoo.load_dataset(options["dataset"], options.get("split", "test"))
     if ds.factors is None:
         return []

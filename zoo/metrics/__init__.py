@@ -10,6 +10,7 @@ and models (e.g. the classifier that :mod:`zoo.evaluate.conditional` finds and l
 | :mod:`zoo.metrics.mig` | Mutual Information Gap |
 | :mod:`zoo.metrics.dci` | DCI: importance matrix, disentanglement, completeness, informativeness |
 | :mod:`zoo.metrics.sap` | Separated Attribute Predictability and its score matrix |
+| :mod:`zoo.metrics.points` | the seeded draw of examples MIG/DCI/SAP score (eval, pictures) |
 | :mod:`zoo.metrics.latents` | active units, KL per dimension, MI between latents and labels |
 | :mod:`zoo.metrics.likelihood` | importance-weighted log-likelihood, Gaussian densities |
 | :mod:`zoo.metrics.vq_health` | codebook usage over a whole split: counts, perplexity, dead codes |
